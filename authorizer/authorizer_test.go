@@ -1,0 +1,570 @@
+package authorizer
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+func TestValidTokensAreAllowed(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name       string
+		claims     func(jwt.MapClaims)
+		header     map[string]any
+		scheme     string
+		wantScopes string
+		wantClient string
+	}{
+		{name: "aud string", wantScopes: "openid pets:read pets:write", wantClient: "web-client"},
+		{name: "aud array with another audience", claims: func(c jwt.MapClaims) {
+			c["aud"] = []string{"https://tenant.example.com/userinfo", testAudience}
+		}, wantScopes: "openid pets:read pets:write", wantClient: "web-client"},
+		{name: "Cognito access token: no aud, client_id is an audience", claims: func(c jwt.MapClaims) {
+			delete(c, "aud")
+			c["token_use"] = "access"
+			c["client_id"] = testClientID
+			c["scope"] = "pets:read"
+		}, wantScopes: "pets:read", wantClient: testClientID},
+		{name: "Okta/Entra scp array", claims: func(c jwt.MapClaims) {
+			delete(c, "scope")
+			delete(c, "client_id")
+			c["scp"] = []string{"pets:read", "pets:write"}
+			c["cid"] = "okta-client"
+		}, wantScopes: "pets:read pets:write", wantClient: "okta-client"},
+		{name: "Entra scp string and azp", claims: func(c jwt.MapClaims) {
+			delete(c, "scope")
+			delete(c, "client_id")
+			c["scp"] = "pets:read"
+			c["azp"] = "entra-client"
+		}, wantScopes: "pets:read", wantClient: "entra-client"},
+		{name: "RFC 9068 typ at+jwt", header: map[string]any{"typ": "at+jwt"}, wantScopes: "openid pets:read pets:write", wantClient: "web-client"},
+		{name: "lower-case scheme", scheme: "bearer ", wantScopes: "openid pets:read pets:write", wantClient: "web-client"},
+		{name: "expired within the clock skew", claims: func(c jwt.MapClaims) {
+			c["exp"] = e.clock.Now().Add(-10 * time.Second).Unix()
+		}, wantScopes: "openid pets:read pets:write", wantClient: "web-client"},
+		{name: "nbf within the clock skew", claims: func(c jwt.MapClaims) {
+			c["nbf"] = e.clock.Now().Add(10 * time.Second).Unix()
+		}, wantScopes: "openid pets:read pets:write", wantClient: "web-client"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := e.claims()
+			if tt.claims != nil {
+				tt.claims(c)
+			}
+			scheme := tt.scheme
+			if scheme == "" {
+				scheme = "Bearer "
+			}
+			token := sign(t, "key-a", c, tt.header)
+			resp, err := e.authorize(scheme + token)
+			if err != nil {
+				t.Fatalf("err = %v, want a policy; log: %s", err, e.logs.String())
+			}
+			if resp.PrincipalID != "user-123" {
+				t.Errorf("principalId = %q", resp.PrincipalID)
+			}
+			if got := resp.Context["scope"]; got != tt.wantScopes {
+				t.Errorf("context scope = %q, want %q", got, tt.wantScopes)
+			}
+			if got := resp.Context["client_id"]; got != tt.wantClient {
+				t.Errorf("context client_id = %v, want %q", got, tt.wantClient)
+			}
+			if got := resp.Context["sub"]; got != "user-123" {
+				t.Errorf("context sub = %v", got)
+			}
+			for k, v := range resp.Context {
+				switch v.(type) {
+				case string, bool, float64, int:
+				default:
+					t.Errorf("context %q is %T: API Gateway accepts only scalars", k, v)
+				}
+			}
+			if d, _ := Evaluate(resp.PolicyDocument, testMethodARN); d != Allow {
+				t.Errorf("policy gives %v for GET /pets", d)
+			}
+			if got := e.lastDecision()["outcome"]; got != "allow" {
+				t.Errorf("logged outcome %v", got)
+			}
+		})
+	}
+}
+
+func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
+	e := newEnv(t)
+	attacker := newFakeIdP(t, "attacker") // serves the attacker's JWKS for jku/x5u
+	pubPEM := func() []byte {
+		der, err := x509.MarshalPKIXPublicKey(&testKey(t, "key-a").PublicKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	}()
+	attackerJWK := jwksOf(t, "attacker").Keys[0]
+	valid := func() string { return sign(t, "key-a", e.claims(), nil) }
+	with := func(f func(jwt.MapClaims)) string {
+		c := e.claims()
+		f(c)
+		return sign(t, "key-a", c, nil)
+	}
+	b64 := base64.RawURLEncoding.EncodeToString
+	parts := func(tok string) []string { return strings.Split(tok, ".") }
+	jsonB64 := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b64(b)
+	}
+
+	tests := []struct {
+		name   string
+		header func() string // the whole authorizationToken
+		reason string
+	}{
+		{"expired", func() string {
+			return "Bearer " + with(func(c jwt.MapClaims) { c["exp"] = e.clock.Now().Add(-2 * time.Minute).Unix() })
+		}, "expired"},
+		{"nbf in the future", func() string {
+			return "Bearer " + with(func(c jwt.MapClaims) { c["nbf"] = e.clock.Now().Add(5 * time.Minute).Unix() })
+		}, "not_yet_valid"},
+		{"iat in the future", func() string {
+			return "Bearer " + with(func(c jwt.MapClaims) { c["iat"] = e.clock.Now().Add(5 * time.Minute).Unix() })
+		}, "not_yet_valid"},
+		{"missing exp", func() string { return "Bearer " + with(func(c jwt.MapClaims) { delete(c, "exp") }) }, "missing_exp"},
+		{"wrong iss", func() string {
+			return "Bearer " + with(func(c jwt.MapClaims) { c["iss"] = "https://evil.example.com" })
+		}, "issuer"},
+		{"iss with an extra trailing slash", func() string {
+			return "Bearer " + with(func(c jwt.MapClaims) { c["iss"] = e.idp.srv.URL + "/" })
+		}, "issuer"},
+		{"missing iss", func() string { return "Bearer " + with(func(c jwt.MapClaims) { delete(c, "iss") }) }, "issuer"},
+		{"wrong aud", func() string {
+			return "Bearer " + with(func(c jwt.MapClaims) { c["aud"] = "https://other-api.example.com" })
+		}, "audience"},
+		{"wrong aud array", func() string {
+			return "Bearer " + with(func(c jwt.MapClaims) { c["aud"] = []string{"a", "b"} })
+		}, "audience"},
+		{"missing aud", func() string { return "Bearer " + with(func(c jwt.MapClaims) { delete(c, "aud") }) }, "audience"},
+		{"Cognito access token for another client", func() string {
+			return "Bearer " + with(func(c jwt.MapClaims) {
+				delete(c, "aud")
+				c["token_use"], c["client_id"] = "access", "some-other-client"
+			})
+		}, "audience"},
+		{"Cognito ID token", func() string {
+			return "Bearer " + with(func(c jwt.MapClaims) { c["aud"], c["token_use"] = testClientID, "id" })
+		}, "token_type"},
+		{"typ of another kind of JWT", func() string {
+			return "Bearer " + sign(t, "key-a", e.claims(), map[string]any{"typ": "logout+jwt"})
+		}, "token_type"},
+		{"missing sub", func() string { return "Bearer " + with(func(c jwt.MapClaims) { delete(c, "sub") }) }, "missing_sub"},
+		{"alg none", func() string {
+			return "Bearer " + jsonB64(map[string]string{"alg": "none", "typ": "JWT"}) + "." + jsonB64(e.claims()) + "."
+		}, "algorithm"},
+		{"alg none with kid", func() string {
+			return "Bearer " + jsonB64(map[string]string{"alg": "none", "kid": "key-a"}) + "." + jsonB64(e.claims()) + "."
+		}, "algorithm"},
+		{"HS256 signed with the public key", func() string {
+			tok := jwt.NewWithClaims(jwt.SigningMethodHS256, e.claims())
+			tok.Header["kid"] = "key-a"
+			s, err := tok.SignedString(pubPEM)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return "Bearer " + s
+		}, "algorithm"},
+		{"RS384: a real algorithm, but not on the allow-list", func() string {
+			tok := jwt.NewWithClaims(jwt.SigningMethodRS384, e.claims())
+			tok.Header["kid"] = "key-a"
+			s, err := tok.SignedString(testKey(t, "key-a"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return "Bearer " + s
+		}, "algorithm"},
+		{"unknown alg", func() string {
+			return "Bearer " + jsonB64(map[string]string{"alg": "XS999", "kid": "key-a"}) + "." + jsonB64(e.claims()) + ".c2ln"
+		}, "algorithm"},
+		{"unknown kid", func() string { return "Bearer " + sign(t, "attacker", e.claims(), nil) }, "unknown_kid"},
+		{"known kid signed by another key", func() string {
+			return "Bearer " + signWith(t, "attacker", "key-a", e.claims())
+		}, "signature"},
+		{"no kid while the JWKS has two keys", func() string {
+			return "Bearer " + signWith(t, "key-a", "", e.claims())
+		}, "missing_kid"},
+		{"injected jwk header with the attacker's kid", func() string {
+			return "Bearer " + sign(t, "attacker", e.claims(), map[string]any{"jwk": attackerJWK})
+		}, "unknown_kid"},
+		{"injected jwk header with a known kid", func() string {
+			tok := jwt.NewWithClaims(jwt.SigningMethodRS256, e.claims())
+			tok.Header["kid"], tok.Header["jwk"] = "key-a", attackerJWK
+			s, _ := tok.SignedString(testKey(t, "attacker"))
+			return "Bearer " + s
+		}, "signature"},
+		{"injected jku header", func() string {
+			return "Bearer " + sign(t, "attacker", e.claims(), map[string]any{"jku": attacker.srv.URL + "/jwks"})
+		}, "unknown_kid"},
+		{"injected x5u header", func() string {
+			return "Bearer " + sign(t, "attacker", e.claims(), map[string]any{"x5u": attacker.srv.URL + "/jwks"})
+		}, "unknown_kid"},
+		{"tampered payload", func() string {
+			p := parts(valid())
+			c := e.claims()
+			c["scope"] = "pets:read pets:write admin"
+			return "Bearer " + p[0] + "." + jsonB64(c) + "." + p[2]
+		}, "signature"},
+		{"tampered signature", func() string {
+			p := parts(valid())
+			sig := []byte(p[2])
+			if sig[10] == 'A' {
+				sig[10] = 'B'
+			} else {
+				sig[10] = 'A'
+			}
+			return "Bearer " + p[0] + "." + p[1] + "." + string(sig)
+		}, "signature"},
+		{"signature of another token", func() string {
+			other := parts(with(func(c jwt.MapClaims) { c["sub"] = "someone-else" }))
+			p := parts(valid())
+			return "Bearer " + p[0] + "." + p[1] + "." + other[2]
+		}, "signature"},
+		{"unknown crit header parameter", func() string {
+			return "Bearer " + sign(t, "key-a", e.claims(), map[string]any{"crit": []string{"http://example.com/ext"}, "http://example.com/ext": true})
+		}, "crit"},
+		{"two segments", func() string { p := parts(valid()); return "Bearer " + p[0] + "." + p[1] }, "malformed"},
+		{"four segments", func() string { return "Bearer " + valid() + ".e30" }, "malformed"},
+		{"bad base64 in the header", func() string { p := parts(valid()); return "Bearer *!*." + p[1] + "." + p[2] }, "malformed"},
+		{"bad base64 in the payload", func() string { p := parts(valid()); return "Bearer " + p[0] + ".%%%." + p[2] }, "malformed"},
+		{"bad base64 in the signature", func() string { p := parts(valid()); return "Bearer " + p[0] + "." + p[1] + ".@@@" }, "malformed"},
+		{"header is not JSON", func() string { p := parts(valid()); return "Bearer " + b64([]byte("not json")) + "." + p[1] + "." + p[2] }, "malformed"},
+		{"payload is not JSON", func() string { p := parts(valid()); return "Bearer " + p[0] + "." + b64([]byte("[1,2")) + "." + p[2] }, "malformed"},
+		{"claim of the wrong type", func() string {
+			return "Bearer " + with(func(c jwt.MapClaims) { c["exp"] = "tomorrow" })
+		}, "malformed"},
+		{"kid of the wrong type", func() string { return "Bearer " + sign(t, "key-a", e.claims(), map[string]any{"kid": 7}) }, "malformed"},
+		{"oversized", func() string { return "Bearer " + strings.Repeat("a", MaxTokenBytes+1) }, "oversized"},
+		{"oversized but otherwise valid", func() string {
+			return "Bearer " + with(func(c jwt.MapClaims) { c["pad"] = strings.Repeat("x", MaxTokenBytes) })
+		}, "oversized"},
+		{"missing", func() string { return "" }, "missing_token"},
+		{"blank", func() string { return "   " }, "missing_token"},
+		{"Basic scheme", func() string { return "Basic dXNlcjpwYXNz" }, "scheme"},
+		{"token without scheme", func() string { return valid() }, "scheme"},
+		{"scheme without token", func() string { return "Bearer " }, "scheme"},
+		{"two tokens", func() string { return "Bearer " + valid() + " " + valid() }, "scheme"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			header := tt.header()
+			resp, err := e.authorize(header)
+			if err == nil || err.Error() != "Unauthorized" {
+				t.Fatalf("err = %v, want exactly Unauthorized (policy %+v)", err, resp.PolicyDocument)
+			}
+			if resp.PrincipalID != "" || len(resp.PolicyDocument.Statement) != 0 {
+				t.Errorf("a refusal carries a response: %+v", resp)
+			}
+			d := e.lastDecision()
+			if d["reason"] != tt.reason || d["outcome"] != "unauthorized" {
+				t.Errorf("logged outcome %v reason %v, want unauthorized %s (detail %v)", d["outcome"], d["reason"], tt.reason, d["detail"])
+			}
+		})
+	}
+	if n := attacker.fetches(); n != 0 {
+		t.Errorf("the attacker's key server was asked %d times: keys must only come from the configured JWKS", n)
+	}
+	// No line of the log may carry a token or a signature.
+	for _, line := range strings.Split(e.logs.String(), "\n") {
+		if strings.Contains(line, "eyJ") {
+			t.Errorf("log line carries a token: %s", line)
+		}
+	}
+}
+
+func TestTokenWithoutKIDIsAcceptedWhenTheJWKSHasOneKey(t *testing.T) {
+	e := newEnv(t)
+	e.idp.publish("key-a")
+	e.start()
+	if _, err := e.authorize("Bearer " + signWith(t, "key-a", "", e.claims())); err != nil {
+		t.Fatalf("err = %v; log %s", err, e.logs.String())
+	}
+}
+
+func TestOtherAsymmetricAlgorithmsWhenConfigured(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Algorithms = []string{"RS256", "PS256"} })
+	tok := jwt.NewWithClaims(jwt.SigningMethodPS256, e.claims())
+	tok.Header["kid"] = "key-b"
+	s, err := tok.SignedString(testKey(t, "key-b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// key-b's JWK says alg RS256: a PS256 token must not use it.
+	if _, err := e.authorize("Bearer " + s); err == nil || e.lastDecision()["reason"] != "algorithm" {
+		t.Fatalf("err = %v, reason %v; want the JWK's alg to be enforced", err, e.lastDecision()["reason"])
+	}
+}
+
+func TestDenyPolicyWhenScopesPermitNothing(t *testing.T) {
+	e := newEnv(t)
+	c := e.claims()
+	c["scope"] = "openid profile"
+	resp, err := e.authorize("Bearer " + sign(t, "key-a", c, nil))
+	if err != nil {
+		t.Fatalf("a verified token must get a policy, not an error: %v", err)
+	}
+	for _, arn := range []string{testMethodARN, "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/POST/pets"} {
+		if d, _ := Evaluate(resp.PolicyDocument, arn); d != ExplicitDeny {
+			t.Errorf("%s: %v, want ExplicitDeny", arn, d)
+		}
+	}
+	// GET /me needs no scope, so it stays allowed.
+	if d, _ := Evaluate(resp.PolicyDocument, "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/me"); d != Allow {
+		t.Errorf("GET /me: %v", d)
+	}
+
+	e2 := newEnv(t, func(c *Config) { c.Rules, _ = ParseRouteRules("GET /pets=pets:read") })
+	c = e2.claims()
+	c["scope"] = "openid profile"
+	resp, err = e2.authorize("Bearer " + sign(t, "key-a", c, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.PolicyDocument.Statement) != 1 || resp.PolicyDocument.Statement[0].Effect != "Deny" {
+		t.Errorf("policy %+v, want a single Deny", resp.PolicyDocument)
+	}
+	if d := e2.lastDecision(); d["outcome"] != "deny" || d["reason"] != "scope" {
+		t.Errorf("logged %v/%v, want deny/scope", d["outcome"], d["reason"])
+	}
+}
+
+func TestInvalidMethodARNIsAConfigurationError(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.auth.Handle(context.Background(), events.APIGatewayCustomAuthorizerRequest{
+		Type: "TOKEN", AuthorizationToken: "Bearer " + sign(t, "key-a", e.claims(), nil), MethodArn: "arn:aws:s3:::bucket",
+	})
+	if err == nil || err.Error() == "Unauthorized" {
+		t.Fatalf("err = %v, want a non-Unauthorized error (API Gateway 500)", err)
+	}
+}
+
+func TestDecisionLogLine(t *testing.T) {
+	e := newEnv(t)
+	token := sign(t, "key-a", e.claims(), nil)
+	if _, err := e.authorize("Bearer " + token); err != nil {
+		t.Fatal(err)
+	}
+	d := e.lastDecision()
+	for _, k := range []string{"outcome", "reason", "sub", "kid", "token_sha256", "duration_ms", "method_arn", "cached"} {
+		if _, ok := d[k]; !ok {
+			t.Errorf("decision line lacks %q: %v", k, d)
+		}
+	}
+	if d["kid"] != "key-a" || d["sub"] != "user-123" || len(d["token_sha256"].(string)) != 12 {
+		t.Errorf("decision line %v", d)
+	}
+	if strings.Contains(e.logs.String(), strings.Split(token, ".")[2]) {
+		t.Error("the log carries the token's signature")
+	}
+}
+
+func TestVerifiedTokenCache(t *testing.T) {
+	e := newEnv(t)
+	token := sign(t, "key-a", e.claims(), nil)
+	for i, wantCached := range []bool{false, true, true} {
+		if _, err := e.authorize("Bearer " + token); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.lastDecision()["cached"]; got != wantCached {
+			t.Errorf("call %d: cached = %v, want %v", i, got, wantCached)
+		}
+	}
+	// No entry outlives the token: after exp it is verified again, and refused.
+	e.clock.Advance(time.Hour + time.Minute)
+	if _, err := e.authorize("Bearer " + token); err == nil || e.lastDecision()["reason"] != "expired" {
+		t.Fatalf("after exp: err %v reason %v", err, e.lastDecision()["reason"])
+	}
+}
+
+func TestVerifiedTokenCacheIsBounded(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.CacheSize = 3 })
+	for i := range 10 {
+		c := e.claims()
+		c["jti"] = "jti-" + strconv.Itoa(i)
+		if _, err := e.authorize("Bearer " + sign(t, "key-a", c, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.auth.cache.entries.Len(); n != 3 {
+		t.Errorf("cache holds %d entries, want 3", n)
+	}
+	off := newEnv(t, func(c *Config) { c.CacheSize = 0 })
+	token := sign(t, "key-a", off.claims(), nil)
+	for range 2 {
+		if _, err := off.authorize("Bearer " + token); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if off.lastDecision()["cached"] != false {
+		t.Error("TOKEN_CACHE_SIZE=0 must disable the cache")
+	}
+}
+
+func TestJWKSOutageAtColdStartThenRecovery(t *testing.T) {
+	e := &env{t: t, idp: newFakeIdP(t, "key-a"), clock: newClock(), logs: &syncBuffer{}}
+	e.idp.setMode("down")
+	e.start()
+	token := "Bearer " + sign(t, "key-a", e.claims(), nil)
+	if _, err := e.authorize(token); err == nil || e.lastDecision()["reason"] != "jwks_unavailable" {
+		t.Fatalf("during the outage: err %v reason %v", err, e.lastDecision()["reason"])
+	}
+	e.idp.setMode("ok")
+	e.clock.Advance(DefaultKeyRefreshInterval)
+	if _, err := e.authorize(token); err != nil {
+		t.Fatalf("after recovery: %v (%v)", err, e.lastDecision()["detail"])
+	}
+	if n := e.idp.jwksHits.Load(); n != 2 {
+		t.Errorf("JWKS fetched %d times, want 2 (cold start, then once on recovery)", n)
+	}
+}
+
+func TestJWKSOutageWhileWarm(t *testing.T) {
+	e := newEnv(t)
+	e.idp.setMode("down")
+	e.clock.Advance(2 * DefaultKeyMaxAge) // keys are stale: a refresh is attempted and fails
+	if _, err := e.authorize("Bearer " + sign(t, "key-a", e.claims(), nil)); err != nil {
+		t.Fatalf("a known key must keep working during an outage: %v", err)
+	}
+	e.clock.Advance(DefaultKeyRefreshInterval)
+	if _, err := e.authorize("Bearer " + sign(t, "key-c", e.claims(), nil)); err == nil || e.lastDecision()["reason"] != "jwks_unavailable" {
+		t.Fatalf("an unknown key during an outage: err %v reason %v", err, e.lastDecision()["reason"])
+	}
+	if n := e.idp.jwksHits.Load(); n != 3 {
+		t.Errorf("JWKS fetched %d times, want 3", n)
+	}
+}
+
+func TestJWKSRotation(t *testing.T) {
+	e := newEnv(t)
+	e.idp.publish("key-b", "key-c") // key-a retired, key-c new
+	e.clock.Advance(time.Second)
+	newToken := "Bearer " + sign(t, "key-c", e.claims(), nil)
+	if _, err := e.authorize(newToken); err == nil || e.lastDecision()["reason"] != "unknown_kid" {
+		t.Fatalf("1 s after cold start the refresh is rate limited: err %v reason %v", err, e.lastDecision()["reason"])
+	}
+	e.clock.Advance(DefaultKeyRefreshInterval)
+	if _, err := e.authorize(newToken); err != nil {
+		t.Fatalf("the rotated key must be picked up within %s: %v (%v)", DefaultKeyRefreshInterval, err, e.lastDecision()["detail"])
+	}
+	if _, err := e.authorize("Bearer " + sign(t, "key-a", e.claims(), nil)); err == nil || e.lastDecision()["reason"] != "unknown_kid" {
+		t.Fatalf("a key removed from the JWKS must stop working: err %v", err)
+	}
+}
+
+func TestUnknownKIDFloodIsRateLimited(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Now = time.Now })
+	claims := e.claims()
+	done := make(chan error)
+	for i := range 200 {
+		go func() {
+			_, err := e.authorize("Bearer " + signWith(t, "key-a", "random-"+string(rune('a'+i%26))+strings.Repeat("x", i), claims))
+			done <- err
+		}()
+	}
+	for range 200 {
+		if err := <-done; err == nil {
+			t.Error("a token with a random kid was allowed")
+		}
+	}
+	if n := e.idp.fetches(); n > 2 {
+		t.Errorf("200 unknown kids caused %d JWKS fetches, want at most 2", n)
+	}
+}
+
+func TestHangingJWKSStillAnswersWithin4s(t *testing.T) {
+	e := &env{t: t, idp: newFakeIdP(t, "key-a"), clock: newClock(), logs: &syncBuffer{}}
+	e.idp.setMode("hang")
+	start := time.Now()
+	e.start() // cold start
+	_, err := e.authorize("Bearer " + sign(t, "key-a", e.claims(), nil))
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("cold start plus first answer took %s against a hanging JWKS, want under 4s", took)
+	}
+	if err == nil || e.lastDecision()["reason"] != "jwks_unavailable" {
+		t.Fatalf("err %v reason %v", err, e.lastDecision()["reason"])
+	}
+
+	// Warm, then the IdP hangs while a new kid needs a refresh.
+	w := newEnv(t)
+	w.idp.setMode("hang")
+	w.clock.Advance(DefaultKeyRefreshInterval)
+	start = time.Now()
+	_, err = w.authorize("Bearer " + sign(t, "key-c", w.claims(), nil))
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("warm refresh against a hanging JWKS took %s", took)
+	}
+	if err == nil {
+		t.Fatal("allowed a token it could not verify")
+	}
+}
+
+func TestJWKSDiscovery(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.JWKSURI = "" })
+	if _, err := e.authorize("Bearer " + sign(t, "key-a", e.claims(), nil)); err != nil {
+		t.Fatalf("with discovery: %v (%v)", err, e.lastDecision()["detail"])
+	}
+	if e.idp.discoveryHits.Load() != 1 {
+		t.Errorf("discovery fetched %d times", e.idp.discoveryHits.Load())
+	}
+
+	bad := &env{t: t, idp: newFakeIdP(t, "key-a"), clock: newClock(), logs: &syncBuffer{}}
+	bad.idp.discoveryIssue = "https://impostor.example.com"
+	bad.start(func(c *Config) { c.JWKSURI = "" })
+	if _, err := bad.authorize("Bearer " + sign(t, "key-a", bad.claims(), nil)); err == nil || bad.lastDecision()["reason"] != "jwks_unavailable" {
+		t.Fatalf("a discovery document for another issuer must not be trusted: %v", err)
+	}
+}
+
+func TestJWKSSkipsUnusableKeys(t *testing.T) {
+	var hits atomic.Int64
+	good := jwksOf(t, "key-a").Keys[0]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		enc := good
+		enc.USE = jwkset.UseEnc
+		enc.KID = "enc-key"
+		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []any{
+			map[string]string{"kty": "oct", "kid": "hmac", "k": "c2VjcmV0"},
+			enc,
+			map[string]string{"kty": "RSA", "kid": "broken", "n": "!!", "e": "AQAB"},
+			good,
+		}})
+	}))
+	defer srv.Close()
+	e := newEnv(t, func(c *Config) { c.JWKSURI = srv.URL })
+	snap := e.auth.keys.current.Load()
+	var kids []string
+	for _, k := range snap.all {
+		kids = append(kids, k.kid)
+	}
+	if !slices.Equal(kids, []string{"key-a"}) {
+		t.Errorf("usable keys %v, want only key-a", kids)
+	}
+	if _, err := e.authorize("Bearer " + sign(t, "key-a", e.claims(), nil)); err != nil {
+		t.Fatal(err)
+	}
+}

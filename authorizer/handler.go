@@ -1,0 +1,158 @@
+package authorizer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// Authorizer is the Lambda TOKEN authorizer. Create it once per process
+// (cold start) and give Handle to lambda.Start; it keeps the JWKS and the
+// verified-token cache across warm invocations. It is safe for concurrent
+// use, which the local API Gateway emulator relies on.
+type Authorizer struct {
+	verifier *Verifier
+	keys     *keySet
+	cache    *tokenCache
+	rules    []RouteRule
+	log      *slog.Logger
+}
+
+// New builds an Authorizer and fetches the JWKS once, within JWKSTimeout.
+// An unreachable JWKS is not an error: the authorizer starts, refuses what it
+// cannot verify (reason jwks_unavailable) and fetches again later, so it
+// recovers without a restart. Only an invalid Config is an error.
+func New(ctx context.Context, cfg Config) (*Authorizer, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	keys := newKeySet(cfg)
+	a := &Authorizer{
+		verifier: newVerifier(cfg, keys),
+		keys:     keys,
+		cache:    newTokenCache(cfg.CacheSize, cfg.Now),
+		rules:    cfg.Rules,
+		log:      cfg.Logger,
+	}
+	start := time.Now()
+	if err := keys.warmUp(ctx); err != nil {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
+			slog.String("reason", ErrJWKSUnavailable.Code), slog.String("detail", oneLine(err)),
+			slog.Float64("duration_ms", ms(time.Since(start))))
+	}
+	return a, nil
+}
+
+// Handle answers one TOKEN authorizer event. Every token that fails
+// verification gets exactly the error "Unauthorized" (API Gateway's 401). A
+// verified token gets a policy for the whole stage; if its scopes permit no
+// route, that policy only denies (403). A methodArn that is no execute-api
+// method ARN is a configuration error (500), never a token problem.
+func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	start := time.Now()
+	d := decision{outcome: "unauthorized"}
+	defer func() { a.logDecision(ctx, req.MethodArn, d, time.Since(start)) }()
+
+	arn, err := ParseMethodARN(req.MethodArn)
+	if err != nil {
+		d.outcome, d.err = "error", err
+		return events.APIGatewayCustomAuthorizerResponse{}, fmt.Errorf("authorizer: %w", err)
+	}
+	token, err := ExtractBearerToken(req.AuthorizationToken)
+	if err != nil {
+		d.err = err
+		return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
+	}
+	d.hash = hashToken(token)
+	id, cached := a.cache.get(d.hash)
+	if !cached {
+		id, err = a.verifier.Verify(ctx, token)
+		if err != nil {
+			d.id, d.err = id, err
+			return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
+		}
+		a.cache.add(d.hash, id)
+	}
+	d.id, d.cached = id, cached
+
+	policy := BuildPolicy(arn.StageARN(), a.rules, id.Scopes)
+	d.outcome = "allow"
+	if policy.Statement[0].Effect != "Allow" {
+		d.outcome, d.err = "deny", errNoScope
+	}
+	ctxValues := map[string]any{"sub": id.Subject, "scope": strings.Join(id.Scopes, " ")}
+	if id.ClientID != "" {
+		ctxValues["client_id"] = id.ClientID
+	}
+	return events.APIGatewayCustomAuthorizerResponse{
+		PrincipalID:    id.Subject,
+		PolicyDocument: policy,
+		Context:        ctxValues,
+	}, nil
+}
+
+// errNoScope is the log reason of a verified token whose scopes permit no
+// route: not a failure (no error is returned), a Deny policy.
+var errNoScope = &ReasonError{"scope"}
+
+type decision struct {
+	outcome string // allow, deny, unauthorized, error
+	err     error
+	id      Identity
+	hash    tokenHash
+	cached  bool
+}
+
+// logDecision writes the one line per decision. It never logs the token:
+// only the first 12 hex digits of its SHA-256.
+func (a *Authorizer) logDecision(ctx context.Context, methodARN string, d decision, took time.Duration) {
+	reason, level := "ok", slog.LevelInfo
+	attrs := make([]slog.Attr, 0, 12)
+	attrs = append(attrs, slog.String("outcome", d.outcome))
+	if d.err != nil {
+		reason = Reason(d.err)
+		if d.outcome == "error" || reason == ErrJWKSUnavailable.Code {
+			level = slog.LevelError
+		}
+	}
+	attrs = append(attrs, slog.String("reason", reason))
+	if d.err != nil && d.err != errNoScope {
+		attrs = append(attrs, slog.String("detail", oneLine(d.err)))
+	}
+	if d.id.Subject != "" {
+		attrs = append(attrs, slog.String("sub", d.id.Subject))
+	}
+	if d.id.ClientID != "" {
+		attrs = append(attrs, slog.String("client_id", d.id.ClientID))
+	}
+	if d.id.KeyID != "" {
+		attrs = append(attrs, slog.String("kid", truncate(d.id.KeyID, 64)))
+	}
+	if d.hash != (tokenHash{}) {
+		attrs = append(attrs, slog.String("token_sha256", d.hash.short()), slog.Bool("cached", d.cached))
+	}
+	attrs = append(attrs, slog.String("method_arn", truncate(methodARN, 256)), slog.Float64("duration_ms", ms(took)))
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		attrs = append(attrs, slog.String("request_id", lc.AwsRequestID))
+	}
+	a.log.LogAttrs(ctx, level, "authorizer decision", attrs...)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func oneLine(err error) string {
+	return truncate(strings.Join(strings.Fields(err.Error()), " "), 240)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

@@ -1,0 +1,267 @@
+package authorizer
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"golang.org/x/time/rate"
+)
+
+// maxDocumentBytes bounds a discovery document or JWKS response.
+const maxDocumentBytes = 1 << 20
+
+// keySet holds the issuer's verification keys across warm invocations.
+//
+// JWK parsing and validation come from jwkset. The fetching around it is
+// ours because the libraries do not give what an authorizer needs:
+// keyfunc/v3 falls back to trying every key when a token has no kid, and
+// jwkset's HTTP client waits on its rate limiter (a flood of random kids
+// would queue requests) and cannot discover the JWKS URI. Here an unknown
+// kid triggers at most one refetch per KeyRefreshInterval, never waits for
+// one, each fetch is bounded by JWKSTimeout, and a failed fetch keeps the
+// keys already held.
+type keySet struct {
+	issuer     string
+	jwksURI    string // configured, or found by discovery; guarded by mu
+	client     *http.Client
+	timeout    time.Duration
+	maxAge     time.Duration
+	now        func() time.Time
+	limiter    *rate.Limiter
+	mu         sync.Mutex // one fetch at a time
+	current    atomic.Pointer[keySnapshot]
+	lastErr    atomic.Pointer[error]
+	fetchCount atomic.Int64
+}
+
+type keySnapshot struct {
+	byKID     map[string]verificationKey
+	all       []verificationKey
+	fetchedAt time.Time
+}
+
+type verificationKey struct {
+	kid, alg string
+	key      crypto.PublicKey
+}
+
+func newKeySet(cfg Config) *keySet {
+	ks := &keySet{
+		issuer:  cfg.Issuer,
+		jwksURI: cfg.JWKSURI,
+		client:  cfg.HTTPClient,
+		timeout: cfg.JWKSTimeout,
+		maxAge:  cfg.KeyMaxAge,
+		now:     cfg.Now,
+		limiter: rate.NewLimiter(rate.Every(cfg.KeyRefreshInterval), 1),
+	}
+	ks.current.Store(&keySnapshot{})
+	return ks
+}
+
+// warmUp is the cold-start fetch. It spends the refresh allowance, so a cold
+// start against a hanging IdP answers its first request at once instead of
+// waiting for a second timeout.
+func (ks *keySet) warmUp(ctx context.Context) error {
+	if !ks.limiter.AllowN(ks.now(), 1) {
+		return nil
+	}
+	return ks.refresh(ctx)
+}
+
+// key returns the verification key for a token header's kid and alg.
+func (ks *keySet) key(ctx context.Context, kid, alg string) (crypto.PublicKey, error) {
+	snap := ks.current.Load()
+	k, err := snap.find(kid)
+	stale := len(snap.all) > 0 && ks.now().Sub(snap.fetchedAt) > ks.maxAge
+	if err != nil || stale {
+		if ks.limiter.AllowN(ks.now(), 1) {
+			if ferr := ks.refresh(ctx); ferr != nil && err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ferr)
+			}
+			snap = ks.current.Load()
+			k, err = snap.find(kid)
+		}
+	}
+	if err != nil {
+		if len(snap.all) == 0 {
+			return nil, fmt.Errorf("%w: no keys held: %v", ErrJWKSUnavailable, ks.lastError())
+		}
+		return nil, err
+	}
+	return k.check(alg)
+}
+
+func (snap *keySnapshot) find(kid string) (verificationKey, error) {
+	if kid == "" {
+		if len(snap.all) == 1 {
+			return snap.all[0], nil
+		}
+		return verificationKey{}, ErrMissingKID
+	}
+	if k, ok := snap.byKID[kid]; ok {
+		return k, nil
+	}
+	return verificationKey{}, fmt.Errorf("%w: %.64q", ErrUnknownKID, kid)
+}
+
+// check refuses a key whose JWK names another alg, or whose type cannot
+// produce the token's alg.
+func (k verificationKey) check(alg string) (crypto.PublicKey, error) {
+	if k.alg != "" && k.alg != alg {
+		return nil, fmt.Errorf("%w: key %q is for %s, token says %s", ErrAlgorithm, k.kid, k.alg, alg)
+	}
+	ok := false
+	switch pub := k.key.(type) {
+	case *rsa.PublicKey:
+		ok = strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
+	case *ecdsa.PublicKey:
+		ok = alg == "ES256" && pub.Curve == elliptic.P256() || alg == "ES384" && pub.Curve == elliptic.P384() || alg == "ES512" && pub.Curve == elliptic.P521()
+	case ed25519.PublicKey:
+		ok = alg == "EdDSA"
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: key %q cannot verify %s", ErrAlgorithm, k.kid, alg)
+	}
+	return k.key, nil
+}
+
+func (ks *keySet) lastError() error {
+	if p := ks.lastErr.Load(); p != nil {
+		return *p
+	}
+	return errors.New("no fetch yet")
+}
+
+// refresh fetches the JWKS (discovering its URI first if need be) and
+// replaces the keys. On failure the keys held so far stay in use.
+func (ks *keySet) refresh(ctx context.Context) (err error) {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	defer func() {
+		if err != nil {
+			ks.lastErr.Store(&err)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, ks.timeout)
+	defer cancel()
+
+	if ks.jwksURI == "" {
+		uri, err := ks.discover(ctx)
+		if err != nil {
+			return err
+		}
+		ks.jwksURI = uri
+	}
+	var set jwkset.JWKSMarshal
+	if err := ks.getJSON(ctx, ks.jwksURI, &set); err != nil {
+		return fmt.Errorf("fetch JWKS: %w", err)
+	}
+	snap := &keySnapshot{byKID: map[string]verificationKey{}, fetchedAt: ks.now()}
+	for _, m := range set.Keys {
+		k, ok := usableKey(m)
+		if !ok {
+			continue
+		}
+		if k.kid != "" {
+			if _, dup := snap.byKID[k.kid]; dup {
+				continue // ambiguous; the first key with this kid wins
+			}
+			snap.byKID[k.kid] = k
+		}
+		snap.all = append(snap.all, k)
+	}
+	if len(snap.all) == 0 {
+		return errors.New("fetch JWKS: no usable signing keys in the set")
+	}
+	ks.current.Store(snap)
+	return nil
+}
+
+// usableKey keeps public signature keys only: no symmetric keys (they would
+// be secrets published in a JWKS), no encryption keys, no RSA under 2048 bits.
+func usableKey(m jwkset.JWKMarshal) (verificationKey, bool) {
+	if m.USE != "" && m.USE != jwkset.UseSig {
+		return verificationKey{}, false
+	}
+	if len(m.KEYOPS) > 0 && !slices.Contains(m.KEYOPS, jwkset.KeyOpsVerify) {
+		return verificationKey{}, false
+	}
+	jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{Private: false}, jwkset.JWKValidateOptions{})
+	if err != nil {
+		return verificationKey{}, false
+	}
+	k := verificationKey{kid: m.KID, alg: m.ALG.String(), key: jwk.Key()}
+	switch pub := k.key.(type) {
+	case *rsa.PublicKey:
+		return k, pub.N.BitLen() >= 2048
+	case *ecdsa.PublicKey, ed25519.PublicKey:
+		return k, true
+	default:
+		return verificationKey{}, false
+	}
+}
+
+// discover reads the JWKS URI from the issuer's OpenID configuration. The
+// document must name the configured issuer exactly (OpenID Connect
+// Discovery 1.0, section 4.3).
+func (ks *keySet) discover(ctx context.Context) (string, error) {
+	var doc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	u := strings.TrimSuffix(ks.issuer, "/") + "/.well-known/openid-configuration"
+	if err := ks.getJSON(ctx, u, &doc); err != nil {
+		return "", fmt.Errorf("discovery: %w", err)
+	}
+	if doc.Issuer != ks.issuer {
+		return "", fmt.Errorf("discovery: document names issuer %q, configured %q", doc.Issuer, ks.issuer)
+	}
+	if err := checkFetchURL(doc.JWKSURI); err != nil {
+		return "", fmt.Errorf("discovery: jwks_uri: %w", err)
+	}
+	return doc.JWKSURI, nil
+}
+
+func (ks *keySet) getJSON(ctx context.Context, url string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	ks.fetchCount.Add(1)
+	resp, err := ks.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d", url, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocumentBytes+1))
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", url, err)
+	}
+	if len(body) > maxDocumentBytes {
+		return fmt.Errorf("GET %s: response over %d bytes", url, maxDocumentBytes)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: %w", url, err)
+	}
+	return nil
+}

@@ -1,0 +1,180 @@
+package authorizer
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// RouteRule says which scopes a route needs: a token with at least one of
+// Scopes may call it; a rule without scopes admits every valid token.
+type RouteRule struct {
+	Method string   // GET, POST, ... or * for any method
+	Path   string   // /pets, /pets/* or /pets/{petId}; * and {param} match anything, / included
+	Scopes []string // any one of them suffices; empty: any valid token
+}
+
+// String gives the rule back in the syntax ParseRouteRules reads.
+func (r RouteRule) String() string {
+	return r.Method + " " + r.Path + "=" + strings.Join(r.Scopes, " ")
+}
+
+// Permits reports whether a token with the given scopes may call the route.
+func (r RouteRule) Permits(scopes []string) bool {
+	if len(r.Scopes) == 0 {
+		return true
+	}
+	for _, s := range r.Scopes {
+		if slices.Contains(scopes, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// resource is the rule's part of an execute-api ARN: "GET/pets/*".
+func (r RouteRule) resource() string {
+	var b strings.Builder
+	b.WriteString(r.Method)
+	b.WriteByte('/')
+	for i, seg := range strings.Split(strings.TrimPrefix(r.Path, "/"), "/") {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			seg = "*"
+		}
+		b.WriteString(seg)
+	}
+	return b.String()
+}
+
+var ruleMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"}
+
+// ParseRouteRules reads rules of the form
+//
+//	GET /pets=pets:read,GET /pets/*=pets:read,POST /pets=pets:write,GET /me=
+//
+// Rules are separated by commas; in each, the scopes after "=" are separated
+// by spaces, and any one of them admits the token. Nothing after "=" means any
+// valid token.
+func ParseRouteRules(s string) ([]RouteRule, error) {
+	var rules []RouteRule
+	for _, raw := range strings.Split(s, ",") {
+		raw = strings.TrimSpace(raw)
+		if raw == "" {
+			continue
+		}
+		route, scopes, ok := strings.Cut(raw, "=")
+		if !ok {
+			return nil, fmt.Errorf("rule %q: want \"METHOD /path=scope ...\"", raw)
+		}
+		method, path, ok := strings.Cut(strings.TrimSpace(route), " ")
+		method, path = strings.ToUpper(strings.TrimSpace(method)), strings.TrimSpace(path)
+		if method == "ANY" {
+			method = "*"
+		}
+		if !ok || !slices.Contains(ruleMethods, method) {
+			return nil, fmt.Errorf("rule %q: method must be one of %s or ANY", raw, strings.Join(ruleMethods[:7], ", "))
+		}
+		if err := checkRulePath(path); err != nil {
+			return nil, fmt.Errorf("rule %q: %w", raw, err)
+		}
+		rules = append(rules, RouteRule{Method: method, Path: path, Scopes: strings.Fields(scopes)})
+	}
+	if len(rules) == 0 {
+		return nil, errors.New("no route rules: at least one \"METHOD /path=scope\" is needed")
+	}
+	return rules, nil
+}
+
+func checkRulePath(p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return fmt.Errorf("path %q must start with /", p)
+	}
+	for _, seg := range strings.Split(p[1:], "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") && len(seg) > 2 {
+			continue // a path parameter, {petId} or {proxy+}
+		}
+		for _, c := range seg {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-._~*", c)) {
+				return fmt.Errorf("path %q: character %q is not allowed", p, c)
+			}
+		}
+	}
+	return nil
+}
+
+// MethodARN is a parsed execute-api method ARN:
+// arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{VERB}/{path}.
+type MethodARN struct {
+	Partition, Region, Account, APIID, Stage string
+	Method, Path                             string // e.g. "GET", "pets/1"
+}
+
+// ParseMethodARN parses the methodArn of an authorizer event. Wildcards are
+// refused: the ARN names one method of one deployed stage.
+func ParseMethodARN(s string) (MethodARN, error) {
+	bad := func(why string) (MethodARN, error) {
+		return MethodARN{}, fmt.Errorf("%w: %s", ErrInvalidMethodARN, why)
+	}
+	if len(s) > 2048 {
+		return bad("too long")
+	}
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "execute-api" {
+		return bad("not an execute-api ARN")
+	}
+	path := strings.SplitN(parts[5], "/", 4)
+	if len(path) < 3 {
+		return bad("no API id, stage and method")
+	}
+	m := MethodARN{Partition: parts[1], Region: parts[3], Account: parts[4], APIID: path[0], Stage: path[1], Method: path[2]}
+	if len(path) == 4 {
+		m.Path = path[3]
+	}
+	for _, field := range []string{m.Partition, m.Region, m.Account, m.APIID, m.Stage, m.Method} {
+		if field == "" || strings.ContainsAny(field, "*?/: ") {
+			return bad("empty field or wildcard")
+		}
+	}
+	return m, nil
+}
+
+// StageARN is the ARN prefix that covers every route of the stage.
+func (m MethodARN) StageARN() string {
+	return "arn:" + m.Partition + ":execute-api:" + m.Region + ":" + m.Account + ":" + m.APIID + "/" + m.Stage
+}
+
+// String gives the ARN back.
+func (m MethodARN) String() string {
+	return m.StageARN() + "/" + m.Method + "/" + m.Path
+}
+
+// BuildPolicy answers for the whole stage: Allow for each route the scopes
+// permit, an explicit Deny for every other route. API Gateway caches the
+// policy per token and reuses it for every route, so a policy that only named
+// the invoked method would wrongly refuse the token's next, different call.
+// A token that permits nothing gets a policy with only the Deny (a 403).
+func BuildPolicy(stageARN string, rules []RouteRule, scopes []string) events.APIGatewayCustomAuthorizerPolicy {
+	var allow, deny []string
+	for _, r := range rules {
+		res := stageARN + "/" + r.resource()
+		if r.Permits(scopes) {
+			allow = append(allow, res)
+		} else {
+			deny = append(deny, res)
+		}
+	}
+	p := events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17"}
+	if len(allow) > 0 {
+		p.Statement = append(p.Statement, events.IAMPolicyStatement{Action: []string{"execute-api:Invoke"}, Effect: "Allow", Resource: allow})
+	}
+	if len(deny) > 0 {
+		p.Statement = append(p.Statement, events.IAMPolicyStatement{Action: []string{"execute-api:Invoke"}, Effect: "Deny", Resource: deny})
+	}
+	return p
+}
