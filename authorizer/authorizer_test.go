@@ -252,7 +252,10 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 		{"bad base64 in the header", func() string { p := parts(valid()); return "Bearer *!*." + p[1] + "." + p[2] }, "malformed"},
 		{"bad base64 in the payload", func() string { p := parts(valid()); return "Bearer " + p[0] + ".%%%." + p[2] }, "malformed"},
 		{"bad base64 in the signature", func() string { p := parts(valid()); return "Bearer " + p[0] + "." + p[1] + ".@@@" }, "malformed"},
-		{"header is not JSON", func() string { p := parts(valid()); return "Bearer " + b64([]byte("not json")) + "." + p[1] + "." + p[2] }, "malformed"},
+		{"header is not JSON", func() string {
+			p := parts(valid())
+			return "Bearer " + b64([]byte("not json")) + "." + p[1] + "." + p[2]
+		}, "malformed"},
 		{"payload is not JSON", func() string { p := parts(valid()); return "Bearer " + p[0] + "." + b64([]byte("[1,2")) + "." + p[2] }, "malformed"},
 		{"claim of the wrong type", func() string {
 			return "Bearer " + with(func(c jwt.MapClaims) { c["exp"] = "tomorrow" })
