@@ -17,6 +17,7 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/example/petstore-oidc/internal/testissuer"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -71,7 +72,7 @@ func TestValidTokensAreAllowed(t *testing.T) {
 			if scheme == "" {
 				scheme = "Bearer "
 			}
-			token := sign(t, "key-a", c, tt.header)
+			token := testissuer.Sign(t, "key-a", c, tt.header)
 			resp, err := e.authorize(scheme + token)
 			if err != nil {
 				t.Fatalf("err = %v, want a policy; log: %s", err, e.logs.String())
@@ -107,20 +108,20 @@ func TestValidTokensAreAllowed(t *testing.T) {
 
 func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 	e := newEnv(t)
-	attacker := newFakeIdP(t, "attacker") // serves the attacker's JWKS for jku/x5u
+	attacker := testissuer.New(t, "attacker") // serves the attacker's JWKS for jku/x5u
 	pubPEM := func() []byte {
-		der, err := x509.MarshalPKIXPublicKey(&testKey(t, "key-a").PublicKey)
+		der, err := x509.MarshalPKIXPublicKey(&testissuer.Key(t, "key-a").PublicKey)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 	}()
-	attackerJWK := jwksOf(t, "attacker").Keys[0]
-	valid := func() string { return sign(t, "key-a", e.claims(), nil) }
+	attackerJWK := testissuer.JWKS(t, "attacker").Keys[0]
+	valid := func() string { return testissuer.Sign(t, "key-a", e.claims(), nil) }
 	with := func(f func(jwt.MapClaims)) string {
 		c := e.claims()
 		f(c)
-		return sign(t, "key-a", c, nil)
+		return testissuer.Sign(t, "key-a", c, nil)
 	}
 	b64 := base64.RawURLEncoding.EncodeToString
 	parts := func(tok string) []string { return strings.Split(tok, ".") }
@@ -151,7 +152,7 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 			return "Bearer " + with(func(c jwt.MapClaims) { c["iss"] = "https://evil.example.com" })
 		}, "issuer"},
 		{"iss with an extra trailing slash", func() string {
-			return "Bearer " + with(func(c jwt.MapClaims) { c["iss"] = e.idp.srv.URL + "/" })
+			return "Bearer " + with(func(c jwt.MapClaims) { c["iss"] = e.idp.URL + "/" })
 		}, "issuer"},
 		{"missing iss", func() string { return "Bearer " + with(func(c jwt.MapClaims) { delete(c, "iss") }) }, "issuer"},
 		{"wrong aud", func() string {
@@ -171,7 +172,7 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 			return "Bearer " + with(func(c jwt.MapClaims) { c["aud"], c["token_use"] = testClientID, "id" })
 		}, "token_type"},
 		{"typ of another kind of JWT", func() string {
-			return "Bearer " + sign(t, "key-a", e.claims(), map[string]any{"typ": "logout+jwt"})
+			return "Bearer " + testissuer.Sign(t, "key-a", e.claims(), map[string]any{"typ": "logout+jwt"})
 		}, "token_type"},
 		{"missing sub", func() string { return "Bearer " + with(func(c jwt.MapClaims) { delete(c, "sub") }) }, "missing_sub"},
 		{"alg none", func() string {
@@ -192,7 +193,7 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 		{"RS384: a real algorithm, but not on the allow-list", func() string {
 			tok := jwt.NewWithClaims(jwt.SigningMethodRS384, e.claims())
 			tok.Header["kid"] = "key-a"
-			s, err := tok.SignedString(testKey(t, "key-a"))
+			s, err := tok.SignedString(testissuer.Key(t, "key-a"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,27 +202,27 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 		{"unknown alg", func() string {
 			return "Bearer " + jsonB64(map[string]string{"alg": "XS999", "kid": "key-a"}) + "." + jsonB64(e.claims()) + ".c2ln"
 		}, "algorithm"},
-		{"unknown kid", func() string { return "Bearer " + sign(t, "attacker", e.claims(), nil) }, "unknown_kid"},
+		{"unknown kid", func() string { return "Bearer " + testissuer.Sign(t, "attacker", e.claims(), nil) }, "unknown_kid"},
 		{"known kid signed by another key", func() string {
-			return "Bearer " + signWith(t, "attacker", "key-a", e.claims())
+			return "Bearer " + testissuer.SignWith(t, "attacker", "key-a", e.claims())
 		}, "signature"},
 		{"no kid while the JWKS has two keys", func() string {
-			return "Bearer " + signWith(t, "key-a", "", e.claims())
+			return "Bearer " + testissuer.SignWith(t, "key-a", "", e.claims())
 		}, "missing_kid"},
 		{"injected jwk header with the attacker's kid", func() string {
-			return "Bearer " + sign(t, "attacker", e.claims(), map[string]any{"jwk": attackerJWK})
+			return "Bearer " + testissuer.Sign(t, "attacker", e.claims(), map[string]any{"jwk": attackerJWK})
 		}, "unknown_kid"},
 		{"injected jwk header with a known kid", func() string {
 			tok := jwt.NewWithClaims(jwt.SigningMethodRS256, e.claims())
 			tok.Header["kid"], tok.Header["jwk"] = "key-a", attackerJWK
-			s, _ := tok.SignedString(testKey(t, "attacker"))
+			s, _ := tok.SignedString(testissuer.Key(t, "attacker"))
 			return "Bearer " + s
 		}, "signature"},
 		{"injected jku header", func() string {
-			return "Bearer " + sign(t, "attacker", e.claims(), map[string]any{"jku": attacker.srv.URL + "/jwks"})
+			return "Bearer " + testissuer.Sign(t, "attacker", e.claims(), map[string]any{"jku": attacker.URL + "/jwks"})
 		}, "unknown_kid"},
 		{"injected x5u header", func() string {
-			return "Bearer " + sign(t, "attacker", e.claims(), map[string]any{"x5u": attacker.srv.URL + "/jwks"})
+			return "Bearer " + testissuer.Sign(t, "attacker", e.claims(), map[string]any{"x5u": attacker.URL + "/jwks"})
 		}, "unknown_kid"},
 		{"tampered payload", func() string {
 			p := parts(valid())
@@ -245,7 +246,7 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 			return "Bearer " + p[0] + "." + p[1] + "." + other[2]
 		}, "signature"},
 		{"unknown crit header parameter", func() string {
-			return "Bearer " + sign(t, "key-a", e.claims(), map[string]any{"crit": []string{"http://example.com/ext"}, "http://example.com/ext": true})
+			return "Bearer " + testissuer.Sign(t, "key-a", e.claims(), map[string]any{"crit": []string{"http://example.com/ext"}, "http://example.com/ext": true})
 		}, "crit"},
 		{"two segments", func() string { p := parts(valid()); return "Bearer " + p[0] + "." + p[1] }, "malformed"},
 		{"four segments", func() string { return "Bearer " + valid() + ".e30" }, "malformed"},
@@ -260,7 +261,7 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 		{"claim of the wrong type", func() string {
 			return "Bearer " + with(func(c jwt.MapClaims) { c["exp"] = "tomorrow" })
 		}, "malformed"},
-		{"kid of the wrong type", func() string { return "Bearer " + sign(t, "key-a", e.claims(), map[string]any{"kid": 7}) }, "malformed"},
+		{"kid of the wrong type", func() string { return "Bearer " + testissuer.Sign(t, "key-a", e.claims(), map[string]any{"kid": 7}) }, "malformed"},
 		{"oversized", func() string { return "Bearer " + strings.Repeat("a", MaxTokenBytes+1) }, "oversized"},
 		{"oversized but otherwise valid", func() string {
 			return "Bearer " + with(func(c jwt.MapClaims) { c["pad"] = strings.Repeat("x", MaxTokenBytes) })
@@ -288,7 +289,7 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 			}
 		})
 	}
-	if n := attacker.fetches(); n != 0 {
+	if n := attacker.Fetches(); n != 0 {
 		t.Errorf("the attacker's key server was asked %d times: keys must only come from the configured JWKS", n)
 	}
 	// No line of the log may carry a token or a signature.
@@ -301,9 +302,9 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 
 func TestTokenWithoutKIDIsAcceptedWhenTheJWKSHasOneKey(t *testing.T) {
 	e := newEnv(t)
-	e.idp.publish("key-a")
+	e.idp.Publish("key-a")
 	e.start()
-	if _, err := e.authorize("Bearer " + signWith(t, "key-a", "", e.claims())); err != nil {
+	if _, err := e.authorize("Bearer " + testissuer.SignWith(t, "key-a", "", e.claims())); err != nil {
 		t.Fatalf("err = %v; log %s", err, e.logs.String())
 	}
 }
@@ -312,7 +313,7 @@ func TestOtherAsymmetricAlgorithmsWhenConfigured(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Algorithms = []string{"RS256", "PS256"} })
 	tok := jwt.NewWithClaims(jwt.SigningMethodPS256, e.claims())
 	tok.Header["kid"] = "key-b"
-	s, err := tok.SignedString(testKey(t, "key-b"))
+	s, err := tok.SignedString(testissuer.Key(t, "key-b"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +327,7 @@ func TestDenyPolicyWhenScopesPermitNothing(t *testing.T) {
 	e := newEnv(t)
 	c := e.claims()
 	c["scope"] = "openid profile"
-	resp, err := e.authorize("Bearer " + sign(t, "key-a", c, nil))
+	resp, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", c, nil))
 	if err != nil {
 		t.Fatalf("a verified token must get a policy, not an error: %v", err)
 	}
@@ -343,7 +344,7 @@ func TestDenyPolicyWhenScopesPermitNothing(t *testing.T) {
 	e2 := newEnv(t, func(c *Config) { c.Rules, _ = ParseRouteRules("GET /pets=pets:read") })
 	c = e2.claims()
 	c["scope"] = "openid profile"
-	resp, err = e2.authorize("Bearer " + sign(t, "key-a", c, nil))
+	resp, err = e2.authorize("Bearer " + testissuer.Sign(t, "key-a", c, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +359,7 @@ func TestDenyPolicyWhenScopesPermitNothing(t *testing.T) {
 func TestInvalidMethodARNIsAConfigurationError(t *testing.T) {
 	e := newEnv(t)
 	_, err := e.auth.Handle(context.Background(), events.APIGatewayCustomAuthorizerRequest{
-		Type: "TOKEN", AuthorizationToken: "Bearer " + sign(t, "key-a", e.claims(), nil), MethodArn: "arn:aws:s3:::bucket",
+		Type: "TOKEN", AuthorizationToken: "Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil), MethodArn: "arn:aws:s3:::bucket",
 	})
 	if err == nil || err.Error() == "Unauthorized" {
 		t.Fatalf("err = %v, want a non-Unauthorized error (API Gateway 500)", err)
@@ -367,7 +368,7 @@ func TestInvalidMethodARNIsAConfigurationError(t *testing.T) {
 
 func TestDecisionLogLine(t *testing.T) {
 	e := newEnv(t)
-	token := sign(t, "key-a", e.claims(), nil)
+	token := testissuer.Sign(t, "key-a", e.claims(), nil)
 	if _, err := e.authorize("Bearer " + token); err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +388,7 @@ func TestDecisionLogLine(t *testing.T) {
 
 func TestVerifiedTokenCache(t *testing.T) {
 	e := newEnv(t)
-	token := sign(t, "key-a", e.claims(), nil)
+	token := testissuer.Sign(t, "key-a", e.claims(), nil)
 	for i, wantCached := range []bool{false, true, true} {
 		if _, err := e.authorize("Bearer " + token); err != nil {
 			t.Fatal(err)
@@ -408,7 +409,7 @@ func TestVerifiedTokenCacheIsBounded(t *testing.T) {
 	for i := range 10 {
 		c := e.claims()
 		c["jti"] = "jti-" + strconv.Itoa(i)
-		if _, err := e.authorize("Bearer " + sign(t, "key-a", c, nil)); err != nil {
+		if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", c, nil)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -416,7 +417,7 @@ func TestVerifiedTokenCacheIsBounded(t *testing.T) {
 		t.Errorf("cache holds %d entries, want 3", n)
 	}
 	off := newEnv(t, func(c *Config) { c.CacheSize = 0 })
-	token := sign(t, "key-a", off.claims(), nil)
+	token := testissuer.Sign(t, "key-a", off.claims(), nil)
 	for range 2 {
 		if _, err := off.authorize("Bearer " + token); err != nil {
 			t.Fatal(err)
@@ -428,44 +429,44 @@ func TestVerifiedTokenCacheIsBounded(t *testing.T) {
 }
 
 func TestJWKSOutageAtColdStartThenRecovery(t *testing.T) {
-	e := &env{t: t, idp: newFakeIdP(t, "key-a"), clock: newClock(), logs: &syncBuffer{}}
-	e.idp.setMode("down")
+	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &syncBuffer{}}
+	e.idp.SetMode(testissuer.Down)
 	e.start()
-	token := "Bearer " + sign(t, "key-a", e.claims(), nil)
+	token := "Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)
 	if _, err := e.authorize(token); err == nil || e.lastDecision()["reason"] != "jwks_unavailable" {
 		t.Fatalf("during the outage: err %v reason %v", err, e.lastDecision()["reason"])
 	}
-	e.idp.setMode("ok")
+	e.idp.SetMode(testissuer.OK)
 	e.clock.Advance(DefaultKeyRefreshInterval)
 	if _, err := e.authorize(token); err != nil {
 		t.Fatalf("after recovery: %v (%v)", err, e.lastDecision()["detail"])
 	}
-	if n := e.idp.jwksHits.Load(); n != 2 {
+	if n := e.idp.JWKSHits.Load(); n != 2 {
 		t.Errorf("JWKS fetched %d times, want 2 (cold start, then once on recovery)", n)
 	}
 }
 
 func TestJWKSOutageWhileWarm(t *testing.T) {
 	e := newEnv(t)
-	e.idp.setMode("down")
+	e.idp.SetMode(testissuer.Down)
 	e.clock.Advance(2 * DefaultKeyMaxAge) // keys are stale: a refresh is attempted and fails
-	if _, err := e.authorize("Bearer " + sign(t, "key-a", e.claims(), nil)); err != nil {
+	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err != nil {
 		t.Fatalf("a known key must keep working during an outage: %v", err)
 	}
 	e.clock.Advance(DefaultKeyRefreshInterval)
-	if _, err := e.authorize("Bearer " + sign(t, "key-c", e.claims(), nil)); err == nil || e.lastDecision()["reason"] != "jwks_unavailable" {
+	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-c", e.claims(), nil)); err == nil || e.lastDecision()["reason"] != "jwks_unavailable" {
 		t.Fatalf("an unknown key during an outage: err %v reason %v", err, e.lastDecision()["reason"])
 	}
-	if n := e.idp.jwksHits.Load(); n != 3 {
+	if n := e.idp.JWKSHits.Load(); n != 3 {
 		t.Errorf("JWKS fetched %d times, want 3", n)
 	}
 }
 
 func TestJWKSRotation(t *testing.T) {
 	e := newEnv(t)
-	e.idp.publish("key-b", "key-c") // key-a retired, key-c new
+	e.idp.Publish("key-b", "key-c") // key-a retired, key-c new
 	e.clock.Advance(time.Second)
-	newToken := "Bearer " + sign(t, "key-c", e.claims(), nil)
+	newToken := "Bearer " + testissuer.Sign(t, "key-c", e.claims(), nil)
 	if _, err := e.authorize(newToken); err == nil || e.lastDecision()["reason"] != "unknown_kid" {
 		t.Fatalf("1 s after cold start the refresh is rate limited: err %v reason %v", err, e.lastDecision()["reason"])
 	}
@@ -473,7 +474,7 @@ func TestJWKSRotation(t *testing.T) {
 	if _, err := e.authorize(newToken); err != nil {
 		t.Fatalf("the rotated key must be picked up within %s: %v (%v)", DefaultKeyRefreshInterval, err, e.lastDecision()["detail"])
 	}
-	if _, err := e.authorize("Bearer " + sign(t, "key-a", e.claims(), nil)); err == nil || e.lastDecision()["reason"] != "unknown_kid" {
+	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err == nil || e.lastDecision()["reason"] != "unknown_kid" {
 		t.Fatalf("a key removed from the JWKS must stop working: err %v", err)
 	}
 }
@@ -484,7 +485,7 @@ func TestUnknownKIDFloodIsRateLimited(t *testing.T) {
 	done := make(chan error)
 	for i := range 200 {
 		go func() {
-			_, err := e.authorize("Bearer " + signWith(t, "key-a", "random-"+string(rune('a'+i%26))+strings.Repeat("x", i), claims))
+			_, err := e.authorize("Bearer " + testissuer.SignWith(t, "key-a", "random-"+string(rune('a'+i%26))+strings.Repeat("x", i), claims))
 			done <- err
 		}()
 	}
@@ -493,17 +494,17 @@ func TestUnknownKIDFloodIsRateLimited(t *testing.T) {
 			t.Error("a token with a random kid was allowed")
 		}
 	}
-	if n := e.idp.fetches(); n > 2 {
+	if n := e.idp.Fetches(); n > 2 {
 		t.Errorf("200 unknown kids caused %d JWKS fetches, want at most 2", n)
 	}
 }
 
 func TestHangingJWKSStillAnswersWithin4s(t *testing.T) {
-	e := &env{t: t, idp: newFakeIdP(t, "key-a"), clock: newClock(), logs: &syncBuffer{}}
-	e.idp.setMode("hang")
+	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &syncBuffer{}}
+	e.idp.SetMode(testissuer.Hang)
 	start := time.Now()
 	e.start() // cold start
-	_, err := e.authorize("Bearer " + sign(t, "key-a", e.claims(), nil))
+	_, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil))
 	if took := time.Since(start); took > 4*time.Second {
 		t.Errorf("cold start plus first answer took %s against a hanging JWKS, want under 4s", took)
 	}
@@ -513,10 +514,10 @@ func TestHangingJWKSStillAnswersWithin4s(t *testing.T) {
 
 	// Warm, then the IdP hangs while a new kid needs a refresh.
 	w := newEnv(t)
-	w.idp.setMode("hang")
+	w.idp.SetMode(testissuer.Hang)
 	w.clock.Advance(DefaultKeyRefreshInterval)
 	start = time.Now()
-	_, err = w.authorize("Bearer " + sign(t, "key-c", w.claims(), nil))
+	_, err = w.authorize("Bearer " + testissuer.Sign(t, "key-c", w.claims(), nil))
 	if took := time.Since(start); took > 4*time.Second {
 		t.Errorf("warm refresh against a hanging JWKS took %s", took)
 	}
@@ -527,24 +528,24 @@ func TestHangingJWKSStillAnswersWithin4s(t *testing.T) {
 
 func TestJWKSDiscovery(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.JWKSURI = "" })
-	if _, err := e.authorize("Bearer " + sign(t, "key-a", e.claims(), nil)); err != nil {
+	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err != nil {
 		t.Fatalf("with discovery: %v (%v)", err, e.lastDecision()["detail"])
 	}
-	if e.idp.discoveryHits.Load() != 1 {
-		t.Errorf("discovery fetched %d times", e.idp.discoveryHits.Load())
+	if e.idp.DiscoveryHits.Load() != 1 {
+		t.Errorf("discovery fetched %d times", e.idp.DiscoveryHits.Load())
 	}
 
-	bad := &env{t: t, idp: newFakeIdP(t, "key-a"), clock: newClock(), logs: &syncBuffer{}}
-	bad.idp.discoveryIssue = "https://impostor.example.com"
+	bad := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &syncBuffer{}}
+	bad.idp.SetDiscoveryIssuer("https://impostor.example.com")
 	bad.start(func(c *Config) { c.JWKSURI = "" })
-	if _, err := bad.authorize("Bearer " + sign(t, "key-a", bad.claims(), nil)); err == nil || bad.lastDecision()["reason"] != "jwks_unavailable" {
+	if _, err := bad.authorize("Bearer " + testissuer.Sign(t, "key-a", bad.claims(), nil)); err == nil || bad.lastDecision()["reason"] != "jwks_unavailable" {
 		t.Fatalf("a discovery document for another issuer must not be trusted: %v", err)
 	}
 }
 
 func TestJWKSSkipsUnusableKeys(t *testing.T) {
 	var hits atomic.Int64
-	good := jwksOf(t, "key-a").Keys[0]
+	good := testissuer.JWKS(t, "key-a").Keys[0]
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		enc := good
@@ -567,7 +568,7 @@ func TestJWKSSkipsUnusableKeys(t *testing.T) {
 	if !slices.Equal(kids, []string{"key-a"}) {
 		t.Errorf("usable keys %v, want only key-a", kids)
 	}
-	if _, err := e.authorize("Bearer " + sign(t, "key-a", e.claims(), nil)); err != nil {
+	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -69,32 +69,40 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 		d.err = err
 		return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
 	}
-	d.hash = hashToken(token)
-	id, cached := a.cache.get(d.hash)
+	entry, cached := a.cache.get(token)
 	if !cached {
-		id, err = a.verifier.Verify(ctx, token)
+		entry = cachedToken{token: token, fingerprint: fingerprint(token)}
+		entry.id, err = a.verifier.Verify(ctx, token)
 		if err != nil {
-			d.id, d.err = id, err
+			d.id, d.err, d.fingerprint = entry.id, err, entry.fingerprint
 			return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
 		}
-		a.cache.add(d.hash, id)
 	}
-	d.id, d.cached = id, cached
-
-	policy := BuildPolicy(arn.StageARN(), a.rules, id.Scopes)
+	d.id, d.cached, d.fingerprint = entry.id, cached, entry.fingerprint
+	if entry.stageARN != arn.StageARN() {
+		entry.stageARN, entry.answer = arn.StageARN(), a.answer(arn.StageARN(), entry.id)
+		a.cache.add(entry)
+	}
 	d.outcome = "allow"
-	if policy.Statement[0].Effect != "Allow" {
+	if entry.answer.PolicyDocument.Statement[0].Effect != "Allow" {
 		d.outcome, d.err = "deny", errNoScope
 	}
+	return entry.answer, nil
+}
+
+// answer is the response for a verified identity on a stage. The policy
+// and context it holds may be shared between calls and must not be
+// modified.
+func (a *Authorizer) answer(stageARN string, id Identity) events.APIGatewayCustomAuthorizerResponse {
 	ctxValues := map[string]any{"sub": id.Subject, "scope": strings.Join(id.Scopes, " ")}
 	if id.ClientID != "" {
 		ctxValues["client_id"] = id.ClientID
 	}
 	return events.APIGatewayCustomAuthorizerResponse{
 		PrincipalID:    id.Subject,
-		PolicyDocument: policy,
+		PolicyDocument: BuildPolicy(stageARN, a.rules, id.Scopes),
 		Context:        ctxValues,
-	}, nil
+	}
 }
 
 // errNoScope is the log reason of a verified token whose scopes permit no
@@ -102,11 +110,11 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 var errNoScope = &ReasonError{"scope"}
 
 type decision struct {
-	outcome string // allow, deny, unauthorized, error
-	err     error
-	id      Identity
-	hash    tokenHash
-	cached  bool
+	outcome     string // allow, deny, unauthorized, error
+	err         error
+	id          Identity
+	fingerprint string // of the token, for the log
+	cached      bool
 }
 
 // logDecision writes the one line per decision. It never logs the token:
@@ -134,8 +142,8 @@ func (a *Authorizer) logDecision(ctx context.Context, methodARN string, d decisi
 	if d.id.KeyID != "" {
 		attrs = append(attrs, slog.String("kid", truncate(d.id.KeyID, 64)))
 	}
-	if d.hash != (tokenHash{}) {
-		attrs = append(attrs, slog.String("token_sha256", d.hash.short()), slog.Bool("cached", d.cached))
+	if d.fingerprint != "" {
+		attrs = append(attrs, slog.String("token_sha256", d.fingerprint), slog.Bool("cached", d.cached))
 	}
 	attrs = append(attrs, slog.String("method_arn", truncate(methodARN, 256)), slog.Float64("duration_ms", ms(took)))
 	if lc, ok := lambdacontext.FromContext(ctx); ok {

@@ -113,10 +113,12 @@ func checkRulePath(p string) error {
 type MethodARN struct {
 	Partition, Region, Account, APIID, Stage string
 	Method, Path                             string // e.g. "GET", "pets/1"
+	stageARN                                 string // the input up to the stage
 }
 
 // ParseMethodARN parses the methodArn of an authorizer event. Wildcards are
-// refused: the ARN names one method of one deployed stage.
+// refused: the ARN names one method of one deployed stage. The fields are
+// slices of s: parsing allocates nothing, as it runs on every call.
 func ParseMethodARN(s string) (MethodARN, error) {
 	bad := func(why string) (MethodARN, error) {
 		return MethodARN{}, fmt.Errorf("%w: %s", ErrInvalidMethodARN, why)
@@ -124,28 +126,35 @@ func ParseMethodARN(s string) (MethodARN, error) {
 	if len(s) > 2048 {
 		return bad("too long")
 	}
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "execute-api" {
+	var m MethodARN
+	rest, ok := strings.CutPrefix(s, "arn:")
+	m.Partition, rest, _ = strings.Cut(rest, ":")
+	service, rest, _ := strings.Cut(rest, ":")
+	m.Region, rest, _ = strings.Cut(rest, ":")
+	m.Account, rest, _ = strings.Cut(rest, ":")
+	if !ok || service != "execute-api" {
 		return bad("not an execute-api ARN")
 	}
-	path := strings.SplitN(parts[5], "/", 4)
-	if len(path) < 3 {
+	m.APIID, rest, _ = strings.Cut(rest, "/")
+	m.Stage, rest, _ = strings.Cut(rest, "/")
+	m.Method, m.Path, ok = strings.Cut(rest, "/")
+	if !ok && rest == "" {
 		return bad("no API id, stage and method")
-	}
-	m := MethodARN{Partition: parts[1], Region: parts[3], Account: parts[4], APIID: path[0], Stage: path[1], Method: path[2]}
-	if len(path) == 4 {
-		m.Path = path[3]
 	}
 	for _, field := range []string{m.Partition, m.Region, m.Account, m.APIID, m.Stage, m.Method} {
 		if field == "" || strings.ContainsAny(field, "*?/: ") {
 			return bad("empty field or wildcard")
 		}
 	}
+	m.stageARN = s[:len(s)-len(rest)-1]
 	return m, nil
 }
 
 // StageARN is the ARN prefix that covers every route of the stage.
 func (m MethodARN) StageARN() string {
+	if m.stageARN != "" {
+		return m.stageARN
+	}
 	return "arn:" + m.Partition + ":execute-api:" + m.Region + ":" + m.Account + ":" + m.APIID + "/" + m.Stage
 }
 

@@ -28,11 +28,10 @@ func ExtractBearerToken(header string) (string, error) {
 	return token, nil
 }
 
-// tokenHash is the key of the verified-token cache.
-type tokenHash [sha256.Size]byte
-
-func hashToken(token string) tokenHash { return sha256.Sum256([]byte(token)) }
-
-// short is what the logs show of a token: enough to correlate lines about
-// the same token, useless to anyone who wants to replay it.
-func (h tokenHash) short() string { return hex.EncodeToString(h[:6]) }
+// fingerprint is what the logs show of a token: the first 12 hex digits of
+// its SHA-256, enough to correlate lines about one token, useless to anyone
+// who would replay it.
+func fingerprint(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:6])
+}

@@ -68,11 +68,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Identity, error) {
 	})
 	if err == nil || errors.Is(err, jwt.ErrTokenInvalidClaims) {
 		// The signature is good: the claims are the issuer's.
-		id.Subject = claims.Subject
+		id.Subject = claims.Sub
 		id.Scopes = claims.scopes()
 		id.ClientID = claims.clientID()
-		if claims.ExpiresAt != nil {
-			id.ExpiresAt = claims.ExpiresAt.Time
+		if exp, _ := claims.GetExpirationTime(); exp != nil {
+			id.ExpiresAt = exp.Time
 		}
 	}
 	if err != nil {
@@ -81,7 +81,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Identity, error) {
 	if err := v.checkAudience(&claims); err != nil {
 		return id, err
 	}
-	if claims.Subject == "" {
+	if claims.Sub == "" {
 		return id, ErrMissingSubject
 	}
 	return id, nil
@@ -125,14 +125,14 @@ func (v *Verifier) classify(err error, tok *jwt.Token, c *accessClaims) error {
 		return ErrSignature
 	case errors.Is(err, jwt.ErrTokenInvalidClaims):
 		switch {
-		case c.ExpiresAt == nil:
+		case c.Exp == nil:
 			return ErrMissingExpiry
 		case errors.Is(err, jwt.ErrTokenExpired):
 			return ErrExpired
 		case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 			return ErrNotYetValid
-		case c.Issuer != v.issuer:
-			return fmt.Errorf("%w: %.128q is not the configured issuer %q", ErrIssuer, c.Issuer, v.issuer)
+		case c.Iss != v.issuer:
+			return fmt.Errorf("%w: %.128q is not the configured issuer %q", ErrIssuer, c.Iss, v.issuer)
 		}
 	}
 	return fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -145,13 +145,13 @@ func (v *Verifier) checkAudience(c *accessClaims) error {
 	if c.TokenUse != "" && c.TokenUse != "access" {
 		return fmt.Errorf("%w: token_use %.16q", ErrTokenType, c.TokenUse)
 	}
-	if len(c.Audience) > 0 {
-		for _, aud := range c.Audience {
+	if len(c.Aud) > 0 {
+		for _, aud := range c.Aud {
 			if slices.Contains(v.audiences, aud) {
 				return nil
 			}
 		}
-		return fmt.Errorf("%w: aud %.128q", ErrAudience, []string(c.Audience))
+		return fmt.Errorf("%w: aud %.128q", ErrAudience, []string(c.Aud))
 	}
 	if c.TokenUse == "access" && c.ClientID != "" && slices.Contains(v.audiences, c.ClientID) {
 		return nil
