@@ -1,0 +1,50 @@
+# The commands of this repository. `make test` is what CI runs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# SAM's go1.x builder runs a plain `go build` inside each CodeUri and cannot
+# pass tags or linker flags: they go in GOFLAGS, here and for `sam build`.
+export LAMBDA_GOFLAGS := -tags=lambda.norpc -trimpath -ldflags=-s
+FUNCTIONS := Authorizer=cmd/authorizer PetStoreFunction=cmd/api
+FUZZTIME ?= 5s
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: test fuzz build bench lint
+
+## test: unit, integration and bootstrap tests with the race detector, then a short fuzz run
+test:
+	go test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz
+
+## fuzz: run each fuzz target for FUZZTIME (default 5s)
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzExtractBearerToken$$' -fuzztime $(FUZZTIME) ./authorizer
+	go test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(FUZZTIME) ./authorizer
+
+## build: build each function's bootstrap as `sam build` does (linux/arm64, static) into build/<LogicalId>/
+build:
+	@for f in $(FUNCTIONS); do \
+	  name=$${f%%=*}; dir=$${f#*=}; \
+	  [ -d "$$dir" ] || continue; \
+	  echo "building $$name from $$dir"; \
+	  (cd "$$dir" && GOOS=linux GOARCH=arm64 CGO_ENABLED=0 GOFLAGS="$$LAMBDA_GOFLAGS" go build -o "$(CURDIR)/build/$$name/bootstrap" .); \
+	done
+
+## bench: the authorizer's benchmarks and the bootstrap's cold start, as docs/benchmarks.md reports them
+bench:
+	@mkdir -p build
+	go test -run '^$$' -bench 'RSAVerifyBaseline|AuthorizeFresh|AuthorizeRepeat' -benchmem -count 6 ./authorizer | tee build/bench.txt
+	go test -run '^$$' -bench 'Bootstrap' -benchtime 20x -count 3 ./cmd/authorizer | tee -a build/bench.txt
+	@echo
+	@go run ./internal/benchreport < build/bench.txt
+
+## lint: formatting, vet, staticcheck and a tidy go.mod
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	go vet ./...
+	go run $(STATICCHECK) ./...
+	go mod tidy -diff
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'

@@ -1,0 +1,77 @@
+// Command benchreport reads `go test -bench` output on stdin and prints the
+// medians and ratios that docs/benchmarks.md reports. `make bench` runs it.
+//
+// It is a dozen lines of parsing rather than benchstat because what the
+// docs quote are ratios between benchmarks of one run, which benchstat does
+// not compute.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	samples := map[string]map[string][]float64{} // benchmark -> unit -> values
+	var order []string
+	cpu := "unknown"
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "cpu: "); ok {
+			cpu = strings.TrimSpace(v)
+		}
+		f := strings.Fields(line)
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		name := strings.TrimPrefix(f[0], "Benchmark")
+		if i := strings.LastIndex(name, "-"); i > 0 {
+			name = name[:i]
+		}
+		if samples[name] == nil {
+			samples[name] = map[string][]float64{}
+			order = append(order, name)
+		}
+		for i := 2; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+				samples[name][f[i+1]] = append(samples[name][f[i+1]], v)
+			}
+		}
+	}
+	median := func(name, unit string) float64 {
+		v := slices.Clone(samples[name][unit])
+		if len(v) == 0 {
+			return 0
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+
+	fmt.Printf("Measured %s on %s (%s/%s, %d CPUs), %s.\n\n", time.Now().UTC().Format("2006-01-02"), cpu, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+	fmt.Println("| benchmark | runs | median | allocs/op |")
+	fmt.Println("|---|---|---|---|")
+	for _, name := range order {
+		if len(samples[name]["ns/op"]) == 0 {
+			continue
+		}
+		fmt.Printf("| %s | %d | %.2f µs/op | %.0f |\n", name, len(samples[name]["ns/op"]), median(name, "ns/op")/1000, median(name, "allocs/op"))
+	}
+	if base := median("RSAVerifyBaseline", "ns/op"); base > 0 {
+		fmt.Println()
+		fmt.Printf("- AuthorizeFresh / RSAVerifyBaseline: **%.2fx** (target 1.3x or less)\n", median("AuthorizeFresh", "ns/op")/base)
+		fmt.Printf("- AuthorizeRepeat / RSAVerifyBaseline: **%.3fx** (target 0.1x or less)\n", median("AuthorizeRepeat", "ns/op")/base)
+	}
+	if _, ok := samples["Bootstrap"]; ok {
+		fmt.Println()
+		fmt.Printf("- bootstrap, spawn to first answer: **%.1f ms** median (target under 15 ms)\n", median("Bootstrap", "ms-to-first-answer"))
+		fmt.Printf("- bootstrap, peak RSS: **%.1f MiB** (target 16 MiB or less)\n", median("Bootstrap", "MiB-peak-RSS"))
+		fmt.Printf("- bootstrap, linux/arm64 binary: **%.1f MiB** (target 10 MiB or less)\n", median("Bootstrap", "MiB-arm64-binary"))
+	}
+}
