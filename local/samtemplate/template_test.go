@@ -1,0 +1,330 @@
+package samtemplate
+
+import (
+	"debug/elf"
+	"encoding/json"
+	"go/build"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/example/petstore-oidc/authorizer"
+	"github.com/example/petstore-oidc/internal/lambdatest"
+	"github.com/example/petstore-oidc/internal/testissuer"
+)
+
+// These tests check the repository's real template.yaml and samconfig.toml:
+// what `sam build && sam deploy` would deploy, proven without an AWS account.
+
+const root = "../.."
+
+var required = map[string]string{"Issuer": "https://example.auth0.com/", "Audience": "https://petstore.example.com"}
+
+func load(t *testing.T, extra map[string]string) *Template {
+	t.Helper()
+	params := map[string]string{}
+	for k, v := range required {
+		params[k] = v
+	}
+	for k, v := range extra {
+		params[k] = v
+	}
+	tpl, err := Load(filepath.Join(root, "template.yaml"), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+func TestTemplateValidatesAgainstTheSAMSchema(t *testing.T) {
+	tpl := load(t, nil)
+	if got := tpl.CFN.Transform; got == nil || got.String == nil || *got.String != "AWS::Serverless-2016-10-31" {
+		t.Errorf("Transform = %v", got)
+	}
+	for id, typ := range map[string]string{
+		"Authorizer": "AWS::Serverless::Function", "PetStoreFunction": "AWS::Serverless::Function",
+		"PetStoreApi": "AWS::Serverless::Api", "AuthorizerLogGroup": "AWS::Logs::LogGroup", "PetStoreLogGroup": "AWS::Logs::LogGroup",
+	} {
+		r, ok := tpl.CFN.Resources[id]
+		if !ok || r.AWSCloudFormationType() != typ {
+			t.Errorf("resource %s: want %s", id, typ)
+		}
+	}
+	for _, id := range []string{"AuthorizerLogGroup", "PetStoreLogGroup"} {
+		lg, err := tpl.CFN.GetLogsLogGroupWithName(id)
+		if err != nil || lg.RetentionInDays == nil || *lg.RetentionInDays != 14 {
+			t.Errorf("%s: retention %v (%v)", id, lg, err)
+		}
+	}
+	for _, out := range []string{"ApiUrl", "AuthorizerFunctionName", "AuthorizerName", "WebClientEnvironment"} {
+		if _, ok := tpl.CFN.Outputs[out]; !ok {
+			t.Errorf("no output %s", out)
+		}
+	}
+}
+
+func TestTemplateRefusesWhatTheSchemaRefuses(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "template.yaml")
+	src, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A misspelt property, as a hand edit might introduce.
+	broken := strings.Replace(string(src), "      CodeUri: cmd/api/", "      CodeURI: cmd/api/", 1)
+	if err := os.WriteFile(bad, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(bad, required); err == nil || !strings.Contains(err.Error(), "SAM schema") {
+		t.Fatalf("a template with an unknown property loaded: %v", err)
+	}
+}
+
+func TestFunctionsAreBuiltAsSAMDoesForGo(t *testing.T) {
+	tpl := load(t, nil)
+	for id, codeURI := range map[string]string{"Authorizer": "cmd/authorizer/", "PetStoreFunction": "cmd/api/"} {
+		fn, err := tpl.Function(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fn.CodeURI != codeURI || fn.Runtime != "provided.al2023" || fn.Handler != "bootstrap" ||
+			!slices.Equal(fn.Architectures, []string{"arm64"}) || fn.BuildMethod != "go1.x" {
+			t.Errorf("%s: %+v", id, fn)
+		}
+		pkg, err := build.ImportDir(filepath.Join(root, codeURI), 0)
+		if err != nil || pkg.Name != "main" {
+			t.Errorf("%s: CodeUri %s is not a main package: %v", id, codeURI, err)
+		}
+	}
+}
+
+func TestRoutesAndTheirAuthorizer(t *testing.T) {
+	api, err := load(t, nil).RestAPI("PetStoreApi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range api.Routes {
+		got = append(got, r.Method+" "+r.Path+" -> "+r.Function+" auth="+r.Authorizer)
+	}
+	want := []string{
+		"GET / -> PetStoreFunction auth=",
+		"GET /me -> PetStoreFunction auth=OidcTokenAuthorizer",
+		"GET /pets -> PetStoreFunction auth=OidcTokenAuthorizer",
+		"POST /pets -> PetStoreFunction auth=OidcTokenAuthorizer",
+		"GET /pets/{petId} -> PetStoreFunction auth=OidcTokenAuthorizer",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("routes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if api.StageName != "Prod" || api.DefaultAuthorizer != "OidcTokenAuthorizer" || api.AddDefaultAuthorizerToCorsPreflight {
+		t.Errorf("api %+v", api)
+	}
+	a := api.Authorizers["OidcTokenAuthorizer"]
+	if a.Function != "Authorizer" || a.PayloadType != "TOKEN" || a.Header != "Authorization" || a.ReauthorizeEvery != 300 {
+		t.Errorf("authorizer %+v", a)
+	}
+	for _, ttl := range []string{"0", "3600"} {
+		api, err := load(t, map[string]string{"AuthorizerCacheTtl": ttl}).RestAPI("PetStoreApi")
+		if err != nil || (api.Authorizers["OidcTokenAuthorizer"].ReauthorizeEvery == 300) {
+			t.Errorf("AuthorizerCacheTtl=%s not applied: %+v %v", ttl, api.Authorizers, err)
+		}
+	}
+}
+
+func TestValidationExpressionAcceptsRealTokensOnly(t *testing.T) {
+	api, err := load(t, nil).RestAPI("PetStoreApi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(api.Authorizers["OidcTokenAuthorizer"].ValidationExpression)
+
+	iss := testissuer.New(t, "key-a")
+	var dashes, underscores bool
+	for i := range 40 {
+		c := iss.Claims(time.Now(), required["Audience"])
+		c["jti"] = strings.Repeat("j", i) // vary every segment's alphabet
+		c["aud"] = []string{required["Audience"], "https://example.auth0.com/userinfo"}
+		token := testissuer.Sign(t, "key-a", c, map[string]any{"typ": "at+jwt"})
+		dashes = dashes || strings.Contains(token, "-")
+		underscores = underscores || strings.Contains(token, "_")
+		for _, scheme := range []string{"Bearer ", "bearer ", "BEARER "} {
+			if !re.MatchString(scheme + token) {
+				t.Fatalf("refuses a real token: %s%s", scheme, token)
+			}
+		}
+	}
+	if !dashes || !underscores {
+		t.Fatal("the minted tokens never used - or _: the check proves too little")
+	}
+	unsigned, _ := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"sub": "x"}).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	for _, bad := range []string{
+		"", "Basic dXNlcjpwYXNzd29yZA==", "Bearer", "Bearer ", "Bearer a.b", "Bearer a.b.c.d",
+		"Bearer  a.b.c", "Bearer a.b.c ", "Bearer a b.c.d", "Bearer a+b.c.d", "Bearer a/b.c.d", "Bearer a.b.c==",
+		"Bearer a^b.c.d", "Bearer a`b.c.d", "Bearer a[b].c.d", `Bearer a\b.c.d`, // what the popular A-z range lets through
+		"Bearer " + unsigned, "Token a.b.c", "Bearer\ta.b.c",
+	} {
+		if re.MatchString(bad) {
+			t.Errorf("accepts %q", bad)
+		}
+	}
+}
+
+func TestGatewayResponsesCarryCORSAndWWWAuthenticate(t *testing.T) {
+	const origin = "https://app.example.com"
+	api, err := load(t, map[string]string{"CorsAllowOrigin": origin}).RestAPI("PetStoreApi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{
+		"UNAUTHORIZED": 401, "ACCESS_DENIED": 403, "AUTHORIZER_CONFIGURATION_ERROR": 500,
+		"AUTHORIZER_FAILURE": 500, "DEFAULT_4XX": 0, "DEFAULT_5XX": 0,
+	}
+	for typ, status := range want {
+		gr, ok := api.GatewayResponses[typ]
+		if !ok {
+			t.Errorf("no gateway response %s", typ)
+			continue
+		}
+		if gr.StatusCode != status || gr.Headers["Access-Control-Allow-Origin"] != origin || gr.Headers["Access-Control-Allow-Headers"] == "" {
+			t.Errorf("%s: %+v", typ, gr)
+		}
+	}
+	if got := api.GatewayResponses["UNAUTHORIZED"].Headers["WWW-Authenticate"]; got != "Bearer" {
+		t.Errorf("401 WWW-Authenticate = %q", got)
+	}
+	if api.Cors == nil || api.Cors.AllowOrigin != origin || !strings.Contains(api.Cors.AllowHeaders, "Authorization") {
+		t.Errorf("cors %+v", api.Cors)
+	}
+}
+
+// TestAuthorizerConfigComesFromTheTemplate makes the template the one
+// source of truth: the authorizer's configuration is loaded from the
+// environment the template gives the function, so a renamed or missing
+// variable fails here rather than in production.
+func TestAuthorizerConfigComesFromTheTemplate(t *testing.T) {
+	tpl := load(t, map[string]string{"JwksUri": "https://example.auth0.com/.well-known/jwks.json"})
+	fn, err := tpl.Function("Authorizer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := authorizer.ConfigFromEnv(func(k string) string { return fn.Environment[k] })
+	if err != nil {
+		t.Fatalf("the template's environment does not configure the authorizer: %v", err)
+	}
+	if cfg.Issuer != required["Issuer"] || !slices.Equal(cfg.Audiences, []string{required["Audience"]}) ||
+		cfg.JWKSURI != "https://example.auth0.com/.well-known/jwks.json" {
+		t.Errorf("config %+v", cfg)
+	}
+	known := []string{authorizer.EnvIssuer, authorizer.EnvTokenIssuer, authorizer.EnvAudience, authorizer.EnvJWKSURI,
+		authorizer.EnvRouteScopes, authorizer.EnvAlgorithms, authorizer.EnvClockSkew, authorizer.EnvCacheSize}
+	for k := range fn.Environment {
+		if !slices.Contains(known, k) {
+			t.Errorf("the template sets %s, which the authorizer does not read", k)
+		}
+	}
+	if got := tpl.Parameters["RouteScopes"]; got != authorizer.DefaultRouteScopes {
+		t.Errorf("RouteScopes default %q differs from the authorizer's %q", got, authorizer.DefaultRouteScopes)
+	}
+}
+
+func TestSamconfig(t *testing.T) {
+	var cfg struct {
+		Version float64 `toml:"version"`
+		Default struct {
+			Global struct {
+				Parameters struct {
+					StackName string `toml:"stack_name"`
+				} `toml:"parameters"`
+			} `toml:"global"`
+			Build struct {
+				Parameters map[string]any `toml:"parameters"`
+			} `toml:"build"`
+			Deploy struct {
+				Parameters map[string]any `toml:"parameters"`
+			} `toml:"deploy"`
+			LocalInvoke struct {
+				Parameters map[string]any `toml:"parameters"`
+			} `toml:"local_invoke"`
+		} `toml:"default"`
+	}
+	if _, err := toml.DecodeFile(filepath.Join(root, "samconfig.toml"), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Default
+	if cfg.Version != 0.1 || d.Global.Parameters.StackName == "" {
+		t.Errorf("version %v stack %q", cfg.Version, d.Global.Parameters.StackName)
+	}
+	if d.Build.Parameters["parallel"] != true || d.Build.Parameters["cached"] == true {
+		t.Errorf("build parameters %v: want parallel, not cached", d.Build.Parameters)
+	}
+	dp := d.Deploy.Parameters
+	if dp["capabilities"] != "CAPABILITY_IAM" || dp["confirm_changeset"] != true || dp["resolve_s3"] != true {
+		t.Errorf("deploy parameters %v", dp)
+	}
+	overrides, _ := dp["parameter_overrides"].(string)
+	for _, p := range []string{"Issuer=", "Audience="} {
+		if !strings.Contains(overrides, p) {
+			t.Errorf("parameter_overrides lacks %s: %q", p, overrides)
+		}
+	}
+	envFile, _ := d.LocalInvoke.Parameters["env_vars"].(string)
+	b, err := os.ReadFile(filepath.Join(root, envFile))
+	if err != nil {
+		t.Fatalf("local_invoke env_vars: %v", err)
+	}
+	var env map[string]map[string]string
+	if err := json.Unmarshal(b, &env); err != nil {
+		t.Fatal(err)
+	}
+	a := env["Authorizer"]
+	if !strings.Contains(a["JWKS_URI"], "host.docker.internal") || a["ISSUER"] == "" || a["AUDIENCE"] == "" {
+		t.Errorf("env vars for sam local invoke: %v", a)
+	}
+	if _, err := authorizer.ConfigFromEnv(func(k string) string { return a[k] }); err != nil {
+		t.Errorf("the sam local invoke environment does not configure the authorizer: %v", err)
+	}
+}
+
+// TestCrossBuildAsSAM builds each function as SAM's go1.x builder does (go
+// build inside CodeUri, GOOS=linux GOARCH=arm64 CGO_ENABLED=0, the flags in
+// GOFLAGS) and checks the result is a static, stripped arm64 executable.
+func TestCrossBuildAsSAM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two binaries")
+	}
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil || !strings.Contains(string(makefile), "LAMBDA_GOFLAGS := "+lambdatest.BuildFlags+"\n") {
+		t.Errorf("the Makefile's LAMBDA_GOFLAGS differ from %q", lambdatest.BuildFlags)
+	}
+	tpl := load(t, nil)
+	for _, id := range []string{"Authorizer", "PetStoreFunction"} {
+		fn, err := tpl.Function(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin := lambdatest.Build(t, filepath.Join(root, fn.CodeURI), "arm64")
+		f, err := elf.Open(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Machine != elf.EM_AARCH64 {
+			t.Errorf("%s: machine %v", id, f.Machine)
+		}
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+				t.Errorf("%s: not static (%v)", id, p.Type)
+			}
+		}
+		if f.Section(".symtab") != nil {
+			t.Errorf("%s: not stripped (-ldflags=-s)", id)
+		}
+		f.Close()
+	}
+}
