@@ -43,18 +43,22 @@ type testIDP struct {
 	logs   *syncBuffer
 }
 
-func startIDP(t *testing.T) *testIDP {
+func startIDP(t *testing.T, changes ...func(*idp.Config)) *testIDP {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
 	logs := &syncBuffer{}
-	p, err := idp.New(idp.Config{
+	cfg := idp.Config{
 		Issuer:                    issuer,
 		Audience:                  testAudience,
 		WebRedirectURIs:           []string{webRedirectURI},
 		WebPostLogoutRedirectURIs: []string{webPostLogoutURI},
 		Logger:                    slog.New(slog.NewJSONHandler(logs, nil)),
-	})
+	}
+	for _, change := range changes {
+		change(&cfg)
+	}
+	p, err := idp.New(cfg)
 	if err != nil {
 		t.Fatalf("idp.New: %v", err)
 	}
