@@ -1,0 +1,184 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+	"github.com/gin-gonic/gin"
+)
+
+type handlers struct {
+	store   Store
+	welcome Welcome
+}
+
+// Welcome is the public document at GET /.
+type Welcome struct {
+	Name      string     `json:"name"`
+	Message   string     `json:"message"`
+	PageSize  int        `json:"pageSize"`
+	Endpoints []Endpoint `json:"endpoints"`
+}
+
+// Endpoint describes one route of the API in the welcome document.
+type Endpoint struct {
+	Method      string `json:"method"`
+	Path        string `json:"path"`
+	Public      bool   `json:"public"`
+	Scope       string `json:"scope,omitempty"` // empty and not public: any valid token
+	Description string `json:"description"`
+}
+
+// newWelcome describes the routes that NewRouter registers.
+func newWelcome(routes []route) Welcome {
+	w := Welcome{
+		Name:     "PetStore API",
+		Message:  "Call the endpoints that are not public with an OIDC access token: Authorization: Bearer ACCESS_TOKEN.",
+		PageSize: PageSize,
+	}
+	for _, rt := range routes {
+		w.Endpoints = append(w.Endpoints, Endpoint{
+			Method: rt.method, Path: rt.path, Public: rt.access == public, Scope: rt.scope, Description: rt.description,
+		})
+	}
+	return w
+}
+
+func (h *handlers) getWelcome(c *gin.Context) { c.JSON(http.StatusOK, h.welcome) }
+
+// listPets answers GET /pets with a JSON array, as the PetStore of API
+// Gateway's example does. X-Total-Count says how many pets match, and a Link
+// header with rel="next" points to the next page when there is one.
+func (h *handlers) listPets(c *gin.Context) {
+	q := ListQuery{Page: 1, PageSize: PageSize}
+	var ok bool
+	if q.Type, ok = singleQuery(c, "type"); !ok {
+		return
+	}
+	if q.Type != "" && !ValidPetType(q.Type) {
+		abortWithError(c, http.StatusBadRequest, "type must be one of "+petTypeList, "type")
+		return
+	}
+	page, ok := singleQuery(c, "page")
+	if !ok {
+		return
+	}
+	if page != "" {
+		n, err := strconv.Atoi(page)
+		if err != nil || n < 1 || n > MaxPage {
+			abortWithError(c, http.StatusBadRequest, "page must be a whole number from 1 to "+strconv.Itoa(MaxPage), "page")
+			return
+		}
+		q.Page = n
+	}
+	res, err := h.store.List(c.Request.Context(), q)
+	if err != nil {
+		storeFailed(c, err)
+		return
+	}
+	c.Header("X-Total-Count", strconv.Itoa(res.Total))
+	if q.Page*q.PageSize < res.Total {
+		next := url.Values{"page": {strconv.Itoa(q.Page + 1)}}
+		if q.Type != "" {
+			next.Set("type", q.Type)
+		}
+		c.Header("Link", "<"+callerPath(c, "/pets")+"?"+next.Encode()+`>; rel="next"`)
+	}
+	c.JSON(http.StatusOK, res.Pets)
+}
+
+// singleQuery returns a query parameter that may be given at most once; an
+// empty value counts as absent.
+func singleQuery(c *gin.Context, name string) (string, bool) {
+	values := c.QueryArray(name)
+	if len(values) > 1 {
+		abortWithError(c, http.StatusBadRequest, name+" must be given at most once", name)
+		return "", false
+	}
+	if len(values) == 0 {
+		return "", true
+	}
+	return values[0], true
+}
+
+func (h *handlers) getPet(c *gin.Context) {
+	id, err := strconv.ParseInt(c.Param("petId"), 10, 64)
+	if err != nil || id < 1 {
+		abortWithError(c, http.StatusBadRequest, "petId must be a positive whole number", "petId")
+		return
+	}
+	pet, err := h.store.Get(c.Request.Context(), id)
+	if errors.Is(err, ErrNotFound) {
+		abortWithError(c, http.StatusNotFound, "pet "+strconv.FormatInt(id, 10)+" not found", "")
+		return
+	}
+	if err != nil {
+		storeFailed(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, pet)
+}
+
+// createPet answers POST /pets with 201, the new pet, and a Location the
+// caller can GET: behind API Gateway it keeps the stage prefix the caller
+// used (/Prod/pets/4), which the proxy event's path lacks.
+func (h *handlers) createPet(c *gin.Context) {
+	n, status, reqErr := decodeNewPet(c.Request, c.Writer)
+	if reqErr != nil {
+		abortWithError(c, status, reqErr.Error, reqErr.Field)
+		return
+	}
+	id, _ := IdentityFrom(c)
+	n.CreatedBy = id.Principal
+	pet, err := h.store.Create(c.Request.Context(), n)
+	if err != nil {
+		storeFailed(c, err)
+		return
+	}
+	c.Header("Location", callerPath(c, "/pets/"+strconv.FormatInt(pet.ID, 10)))
+	c.JSON(http.StatusCreated, pet)
+}
+
+func (h *handlers) me(c *gin.Context) {
+	id, _ := IdentityFrom(c)
+	c.JSON(http.StatusOK, id)
+}
+
+// storeFailed answers an unexpected store error. The caller learns nothing
+// of it; the request log has the message.
+func storeFailed(c *gin.Context, err error) {
+	c.Set(errorKey, "store: "+err.Error())
+	c.AbortWithStatusJSON(http.StatusInternalServerError, ErrorBody{Error: "internal error"})
+}
+
+// callerPath turns a path of the API (/pets/4) into the absolute path the
+// caller used to reach it. Behind API Gateway that path has a prefix that
+// the proxy event's path lacks: the stage on the execute-api domain
+// (/Prod/pets/4), a base path on a custom domain, nothing under `sam local`.
+// The request context's path is what the caller used, so the prefix is
+// whatever precedes the event's path in it.
+func callerPath(c *gin.Context, apiPath string) string {
+	gw, ok := core.GetAPIGatewayContextFromContext(c.Request.Context())
+	if !ok {
+		return apiPath
+	}
+	for _, p := range []string{c.Request.URL.Path, c.Request.URL.EscapedPath()} {
+		if prefix, found := strings.CutSuffix(gw.Path, p); found && safePrefix(prefix) {
+			return prefix + apiPath
+		}
+	}
+	return apiPath
+}
+
+// safePrefix accepts "" or a path such as /Prod, and refuses anything a
+// browser could read as another host (//host, /\host).
+func safePrefix(p string) bool {
+	if p == "" {
+		return true
+	}
+	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.ContainsAny(p, "\\?#")
+}

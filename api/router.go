@@ -1,0 +1,91 @@
+package api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Options configure NewRouter.
+type Options struct {
+	// Store keeps the pets (default: a new seeded MemoryStore).
+	Store Store
+	// Logger receives one JSON line per request (default slog.Default()).
+	Logger *slog.Logger
+	// DevMode assumes DevIdentity for requests that did not come through
+	// the Lambda handler, so the API can be tried without a gateway. It
+	// never applies to gateway requests. Never enable it in a deployment.
+	DevMode bool
+}
+
+// access says who may call a route.
+type access int
+
+const (
+	public   access = iota // anyone, no authorizer in front
+	anyToken               // any identity the authorizer verified
+	scoped                 // an identity holding the route's scope
+)
+
+// route is one endpoint: it registers the handler and describes itself in
+// the welcome document, so the two cannot drift apart.
+type route struct {
+	method, ginPath, path string
+	access                access
+	scope                 string
+	description           string
+	handle                func(*handlers, *gin.Context)
+}
+
+var routes = []route{
+	{http.MethodGet, "/", "/", public, "", "this document", (*handlers).getWelcome},
+	{http.MethodGet, "/pets", "/pets", scoped, ScopeRead, "list pets, pageSize per page, by id; ?type=dog|cat|fish|bird, ?page=1, 2, ...", (*handlers).listPets},
+	{http.MethodPost, "/pets", "/pets", scoped, ScopeWrite, `add a pet: {"type": "dog", "price": 249.99}`, (*handlers).createPet},
+	{http.MethodGet, "/pets/:petId", "/pets/{petId}", scoped, ScopeRead, "one pet", (*handlers).getPet},
+	{http.MethodGet, "/me", "/me", anyToken, "", "who the gateway says is calling", (*handlers).me},
+}
+
+// NewRouter returns the PetStore API as a Gin engine, ready for
+// NewLambdaHandler or an http.Server. It sets Gin's global mode to release:
+// no debug output, in Lambda or in tests.
+func NewRouter(opts Options) *gin.Engine {
+	if opts.Store == nil {
+		opts.Store = NewMemoryStore()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.DevMode {
+		opts.Logger.Warn("DEV MODE: every request outside API Gateway is treated as the development identity " +
+			DevIdentity.Principal + " with scopes pets:read and pets:write, without any token. Never use this in a deployment.")
+	}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	// Routes are matched exactly: Gin's redirects would drop the stage
+	// prefix behind API Gateway and send the caller to a wrong URL.
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.HandleMethodNotAllowed = true
+	// No client IP is taken from headers; the API does not use it.
+	_ = r.SetTrustedProxies(nil)
+
+	r.Use(logRequests(opts.Logger), recoverPanics(), identify(opts.DevMode))
+	r.NoRoute(notFound)
+	r.NoMethod(methodNotAllowed)
+
+	h := &handlers{store: opts.Store, welcome: newWelcome(routes)}
+	for _, rt := range routes {
+		chain := []gin.HandlerFunc{}
+		switch rt.access {
+		case anyToken:
+			chain = append(chain, require(""))
+		case scoped:
+			chain = append(chain, require(rt.scope))
+		}
+		handle := rt.handle
+		chain = append(chain, func(c *gin.Context) { handle(h, c) })
+		r.Handle(rt.method, rt.ginPath, chain...)
+	}
+	return r
+}

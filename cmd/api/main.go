@@ -1,0 +1,45 @@
+// Command api is the PetStore API (logical id "PetStoreFunction" in
+// template.yaml). In Lambda it serves API Gateway proxy events; elsewhere it
+// is a plain HTTP server on HOST:PORT (default 127.0.0.1:8081), stopped by
+// SIGINT or SIGTERM. See docs/api.md.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/example/petstore-oidc/api"
+)
+
+func main() {
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	devMode, err := api.DevModeFromEnv(os.Getenv)
+	if err != nil {
+		fail(logger, err)
+	}
+	router := api.NewRouter(api.Options{Store: api.NewMemoryStore(), Logger: logger, DevMode: devMode})
+	if os.Getenv(api.EnvLambdaRuntimeAPI) != "" {
+		lambda.Start(api.NewLambdaHandler(router))
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", api.ListenAddrFromEnv(os.Getenv))
+	if err != nil {
+		fail(logger, err)
+	}
+	if err := api.Serve(ctx, ln, router, logger); err != nil {
+		fail(logger, err)
+	}
+}
+
+func fail(logger *slog.Logger, err error) {
+	logger.Error("cannot run", "error", err.Error())
+	os.Exit(1)
+}
