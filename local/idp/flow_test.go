@@ -2,6 +2,8 @@ package idp_test
 
 import (
 	"encoding/json"
+	"log"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -457,6 +459,15 @@ func TestDiscoveryAndKeys(t *testing.T) {
 // client secret.
 func TestLogsHoldNoSecrets(t *testing.T) {
 	e := startIDP(t)
+	// zitadel logs to slog.Default: check its lines too. (No test runs in
+	// parallel with this one.)
+	prevLogger, prevWriter, prevFlags := slog.Default(), log.Writer(), log.Flags()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(e.logs, nil)))
+	t.Cleanup(func() {
+		slog.SetDefault(prevLogger)
+		log.SetOutput(prevWriter)
+		log.SetFlags(prevFlags)
+	})
 	const wrongPassword = "not-the-password-7f3e"
 	id := e.openLoginPage(t, authorizeQuery(allScopes, testCodeVerifier))
 	e.submitLogin(t, id, "alice", wrongPassword)
@@ -482,7 +493,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			t.Errorf("the logs contain the %s", name)
 		}
 	}
-	for _, want := range []string{`"msg":"login","outcome":"wrong_credentials"`, `"msg":"login","outcome":"ok"`,
+	for _, want := range []string{`"msg":"request error"`, `"msg":"login","outcome":"wrong_credentials"`, `"msg":"login","outcome":"ok"`,
 		`"msg":"access token issued"`, `"grant_type":"refresh_token"`, `"msg":"client authentication failed"`, `"msg":"idp request"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the logs lack %s", want)
@@ -563,4 +574,45 @@ func jwtHeader(t *testing.T, token string) map[string]string {
 		}
 	}
 	return h
+}
+
+// Revocation (RFC 7009): a client revokes its own tokens; another client
+// cannot; an unknown token is not an error.
+func TestRevocation(t *testing.T) {
+	e := startIDP(t)
+	tr := e.exchangeCode(t, e.login(t, "alice", "alice", allScopes, testCodeVerifier), testCodeVerifier)
+	wantTokens(t, tr, true, true)
+
+	e.revoke(t, url.Values{"token": {tr.RefreshToken}}, idp.M2MClientID, idp.M2MClientSecret, http.StatusUnauthorized)
+	refreshed := e.refresh(t, tr.RefreshToken) // another client could not revoke it
+	wantTokens(t, refreshed, true, true)
+
+	e.revoke(t, url.Values{"token": {"no-such-token"}, "client_id": {idp.WebClientID}}, idp.WebClientID, "", http.StatusOK)
+	e.revoke(t, url.Values{"token": {refreshed.RefreshToken}, "client_id": {idp.WebClientID}}, idp.WebClientID, "", http.StatusOK)
+	wantError(t, e.refresh(t, refreshed.RefreshToken), http.StatusBadRequest, "invalid_grant")
+
+	// An access token: userinfo stops accepting it (the API accepts the JWT until it expires).
+	e.userinfo(t, refreshed.AccessToken, http.StatusOK)
+	e.revoke(t, url.Values{"token": {refreshed.AccessToken}, "token_type_hint": {"access_token"}, "client_id": {idp.WebClientID}}, idp.WebClientID, "", http.StatusOK)
+	e.userinfo(t, refreshed.AccessToken, http.StatusForbidden)
+}
+
+// revoke posts to the revocation endpoint; a non-empty secret goes in HTTP Basic.
+func (e *testIDP) revoke(t *testing.T, form url.Values, clientID, secret string, wantStatus int) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.issuer+"/revoke", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if secret != "" {
+		req.SetBasicAuth(clientID, secret)
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(t, resp); resp.StatusCode != wantStatus {
+		t.Fatalf("revoke: status %d, want %d: %s", resp.StatusCode, wantStatus, body)
+	}
 }

@@ -87,7 +87,7 @@ func (p *loginPage) serveLoggedOut(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (p *loginPage) render(w http.ResponseWriter, status int, view pageView) {
-	view.Users = DemoUsers
+	view.Users = p.storage.userList
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")

@@ -52,6 +52,10 @@ func (s *tokenServer) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc
 	}
 	// Every stored request has an S256 challenge (CreateAuthRequest), so a
 	// missing or wrong code_verifier is always refused, whatever the client.
+	// (op would accept no verifier for a request without a challenge.)
+	if authReq.GetCodeChallenge() == nil {
+		return nil, oidc.ErrInvalidGrant().WithDescription("PKCE is required")
+	}
 	if err := op.AuthorizeCodeChallenge(r.Data.CodeVerifier, authReq.GetCodeChallenge()); err != nil {
 		return nil, err
 	}
