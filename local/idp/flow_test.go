@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -614,5 +615,46 @@ func (e *testIDP) revoke(t *testing.T, form url.Values, clientID, secret string,
 	}
 	if body := readBody(t, resp); resp.StatusCode != wantStatus {
 		t.Fatalf("revoke: status %d, want %d: %s", resp.StatusCode, wantStatus, body)
+	}
+}
+
+// A code and a refresh token work once even when redeemed concurrently.
+func TestConcurrentRedemptionWorksOnce(t *testing.T) {
+	e := startIDP(t)
+	tests := []struct {
+		name   string
+		redeem func(t *testing.T) func() tokenResponse
+	}{
+		{"code", func(t *testing.T) func() tokenResponse {
+			code := e.login(t, "alice", "alice", allScopes, testCodeVerifier)
+			return func() tokenResponse { return e.exchangeCode(t, code, testCodeVerifier) }
+		}},
+		{"refresh token", func(t *testing.T) func() tokenResponse {
+			tr := e.exchangeCode(t, e.login(t, "alice", "alice", allScopes, testCodeVerifier), testCodeVerifier)
+			return func() tokenResponse { return e.refresh(t, tr.RefreshToken) }
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			redeem := tt.redeem(t)
+			results := make(chan tokenResponse, 8)
+			var wg sync.WaitGroup
+			for range cap(results) {
+				wg.Go(func() { results <- redeem() })
+			}
+			wg.Wait()
+			close(results)
+			succeeded := 0
+			for tr := range results {
+				if tr.status == http.StatusOK {
+					succeeded++
+				} else if tr.Error != "invalid_grant" {
+					t.Errorf("refusal %d %q, want invalid_grant", tr.status, tr.Error)
+				}
+			}
+			if succeeded != 1 {
+				t.Errorf("%d of %d concurrent redemptions succeeded, want 1", succeeded, cap(results))
+			}
+		})
 	}
 }

@@ -54,7 +54,6 @@ type storage struct {
 	users     map[string]DemoUser
 	userList  []DemoUser // the same users, in DemoUsers' order, for the login page
 	log       *slog.Logger
-	now       func() time.Time
 
 	mu            sync.Mutex
 	authRequests  map[string]*authRequest    // by id
@@ -94,7 +93,6 @@ func newStorage(cfg Config, key *signingKey) *storage {
 		users:         users,
 		userList:      userList,
 		log:           cfg.Logger,
-		now:           time.Now,
 		authRequests:  map[string]*authRequest{},
 		codes:         map[string]string{},
 		redeemedCodes: map[string]redeemedCode{},
@@ -125,7 +123,7 @@ func (s *storage) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, _ 
 	s.sweepLocked()
 	ar := &authRequest{
 		id:            rand.Text(),
-		expires:       s.now().Add(authRequestTTL),
+		expires:       time.Now().Add(authRequestTTL),
 		clientID:      req.ClientID,
 		redirectURI:   req.RedirectURI,
 		state:         req.State,
@@ -146,7 +144,7 @@ func (s *storage) pendingAuthRequest(id string) (*authRequest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ar, ok := s.authRequests[id]
-	if !ok || ar.done || s.now().After(ar.expires) {
+	if !ok || ar.done || time.Now().After(ar.expires) {
 		return nil, errUnknownAuthRequest
 	}
 	return copyOf(ar), nil
@@ -160,7 +158,7 @@ func (s *storage) login(authRequestID, username, password string) (*authRequest,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ar, ok := s.authRequests[authRequestID]
-	if !ok || ar.done || s.now().After(ar.expires) {
+	if !ok || ar.done || time.Now().After(ar.expires) {
 		return nil, errUnknownAuthRequest
 	}
 	user, known := s.users[username]
@@ -170,7 +168,7 @@ func (s *storage) login(authRequestID, username, password string) (*authRequest,
 	ar.scopes = slices.DeleteFunc(slices.Clone(ar.scopes), func(scope string) bool {
 		return !slices.Contains(oidcScopes, scope) && !slices.Contains(user.Scopes, scope)
 	})
-	ar.userID, ar.authTime, ar.done = user.Username, s.now(), true
+	ar.userID, ar.authTime, ar.done = user.Username, time.Now(), true
 	return copyOf(ar), nil
 }
 
@@ -178,7 +176,7 @@ func (s *storage) AuthRequestByID(_ context.Context, id string) (op.AuthRequest,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ar, ok := s.authRequests[id]
-	if !ok || s.now().After(ar.expires) {
+	if !ok || time.Now().After(ar.expires) {
 		return nil, errUnknownAuthRequest
 	}
 	return copyOf(ar), nil
@@ -190,7 +188,7 @@ func (s *storage) SaveAuthCode(_ context.Context, id, code string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ar, ok := s.authRequests[id]
-	if !ok || !ar.done || s.now().After(ar.expires) {
+	if !ok || !ar.done || time.Now().After(ar.expires) {
 		return errUnknownAuthRequest
 	}
 	if ar.code != "" {
@@ -221,7 +219,7 @@ func (s *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthRequ
 	}
 	delete(s.codes, code)
 	ar, ok := s.authRequests[id]
-	if !ok || s.now().After(ar.expires) {
+	if !ok || time.Now().After(ar.expires) {
 		return nil, errUnknownCode
 	}
 	s.redeemedCodes[code] = redeemedCode{authRequestID: id, clientID: ar.clientID, userID: ar.userID, expires: ar.expires}
@@ -333,7 +331,7 @@ func (s *storage) Health(context.Context) error { return nil }
 // sweepLocked drops what has expired, at most once per sweepInterval, so
 // a long-running local stack does not grow without bound.
 func (s *storage) sweepLocked() {
-	now := s.now()
+	now := time.Now()
 	if now.Sub(s.lastSweep) < sweepInterval {
 		return
 	}

@@ -39,7 +39,7 @@ func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRe
 	switch r := req.(type) {
 	case *refreshToken:
 		old, ok := s.refreshTokens[currentRefreshToken]
-		if !ok || s.now().After(old.expires) {
+		if !ok || time.Now().After(old.expires) {
 			// Rotated by a concurrent request since op looked it up.
 			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithParent(errUnknownRefreshToken)
 		}
@@ -48,7 +48,7 @@ func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRe
 	case *authRequest:
 		grant = refreshToken{
 			authRequestID: r.id,
-			expires:       s.now().Add(refreshTokenTTL),
+			expires:       time.Now().Add(refreshTokenTTL),
 			clientID:      r.clientID,
 			userID:        r.userID,
 			scopes:        r.scopes,
@@ -67,7 +67,7 @@ func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRe
 
 func (s *storage) newAccessTokenLocked(req tokenRequest) (string, time.Time) {
 	s.sweepLocked()
-	id, expires := rand.Text(), s.now().Add(s.accessTTL)
+	id, expires := rand.Text(), time.Now().Add(s.accessTTL)
 	s.accessTokens[id] = accessTokenInfo{subject: req.GetSubject(), clientID: req.GetClientID(), scopes: req.GetScopes(), expires: expires}
 	s.log.Info("access token issued", slog.String("grant_type", grantType(req)), slog.String("sub", req.GetSubject()),
 		slog.String("client_id", req.GetClientID()), slog.String("scope", strings.Join(req.GetScopes(), " ")), slog.String("jti", id))
@@ -78,7 +78,7 @@ func (s *storage) TokenRequestByRefreshToken(_ context.Context, token string) (o
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rt, ok := s.refreshTokens[token]
-	if !ok || s.now().After(rt.expires) {
+	if !ok || time.Now().After(rt.expires) {
 		return nil, errUnknownRefreshToken
 	}
 	c := *rt
@@ -172,7 +172,7 @@ func (s *storage) SetUserinfoFromToken(_ context.Context, info *oidc.UserInfo, t
 	s.mu.Lock()
 	at, ok := s.accessTokens[tokenID]
 	s.mu.Unlock()
-	if !ok || at.subject != subject || s.now().After(at.expires) {
+	if !ok || at.subject != subject || time.Now().After(at.expires) {
 		return oidc.ErrAccessDenied().WithDescription("unknown, revoked or expired access token")
 	}
 	if !slices.Contains(at.scopes, oidc.ScopeOpenID) {
