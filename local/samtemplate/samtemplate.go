@@ -10,10 +10,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/awslabs/goformation/v7"
 	"github.com/awslabs/goformation/v7/cloudformation"
@@ -130,14 +132,10 @@ func logicalIDOfARN(arn string) string {
 //     while SAM defines it as an object (StatusCode, ResponseParameters,
 //     ResponseTemplates), as a deployed template needs.
 func validate(doc map[string]any) error {
-	var s map[string]any
-	if err := json.Unmarshal([]byte(schema.SamSchema), &s); err != nil {
+	s, err := samSchema()
+	if err != nil {
 		return err
 	}
-	// The schema names the draft-04 meta-schema as its own $id; declare it
-	// as its $schema instead so the validator does not confuse the two.
-	delete(s, "$id")
-	s["$schema"] = "http://json-schema.org/draft-04/schema#"
 	defs := object(s["definitions"])
 	perResource := map[string]any{}
 	for id, r := range object(doc["Resources"]) {
@@ -147,16 +145,12 @@ func validate(doc map[string]any) error {
 		}
 		perResource[id] = map[string]any{"$ref": "#/definitions/" + typ}
 	}
-	object(s["properties"])["Resources"] = map[string]any{
-		"type": "object", "properties": perResource, "additionalProperties": false,
-	}
-	apiProps := object(object(object(object(defs["AWS::Serverless::Api"])["properties"])["Properties"])["properties"])
-	if apiProps == nil {
-		return errors.New("the SAM schema has no AWS::Serverless::Api properties")
-	}
-	apiProps["GatewayResponses"] = gatewayResponsesSchema
+	root := maps.Clone(s)
+	props := maps.Clone(object(s["properties"]))
+	props["Resources"] = map[string]any{"type": "object", "properties": perResource, "additionalProperties": false}
+	root["properties"] = props
 	c := jsonschema.NewCompiler()
-	if err := c.AddResource("sam.schema.json", s); err != nil {
+	if err := c.AddResource("sam.schema.json", root); err != nil {
 		return err
 	}
 	compiled, err := c.Compile("sam.schema.json")
@@ -165,6 +159,25 @@ func validate(doc map[string]any) error {
 	}
 	return compiled.Validate(any(doc))
 }
+
+// samSchema is goformation's SAM schema, decoded once (it is 7 MB), with
+// GatewayResponses corrected.
+var samSchema = sync.OnceValues(func() (map[string]any, error) {
+	var s map[string]any
+	if err := json.Unmarshal([]byte(schema.SamSchema), &s); err != nil {
+		return nil, err
+	}
+	// The schema names the draft-04 meta-schema as its own $id; declare it
+	// as its $schema instead so the validator does not confuse the two.
+	delete(s, "$id")
+	s["$schema"] = "http://json-schema.org/draft-04/schema#"
+	apiProps := object(object(object(object(object(s["definitions"])["AWS::Serverless::Api"])["properties"])["Properties"])["properties"])
+	if apiProps == nil {
+		return nil, errors.New("the SAM schema has no AWS::Serverless::Api properties")
+	}
+	apiProps["GatewayResponses"] = gatewayResponsesSchema
+	return s, nil
+})
 
 // gatewayResponsesSchema follows SAM's Api GatewayResponses: a map from a
 // response type to {StatusCode, ResponseParameters {Headers, Paths,
