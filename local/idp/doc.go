@@ -1,7 +1,7 @@
-// Package idp is the development OpenID provider of the local stack: it lets
-// the web client log in and the authorizer verify tokens on a laptop, with no
-// cloud IdP. The protocol is zitadel/oidc's op package (OpenID Certified);
-// this package only supplies its storage: two demo users, two clients, an
-// RSA key made at start, and a login page. Everything lives in memory.
-// Development only: its users and secrets are public. Never deploy it.
+// Package idp is the development OpenID provider of the local stack, so the
+// web client can log in and the authorizer verify tokens with no cloud IdP.
+// The protocol is zitadel/oidc's op package (OpenID Certified); this package
+// adds in-memory storage for two demo users and two clients, an RSA key made
+// at start, a login page, and access tokens for the API separate from ID
+// tokens. Development only: its passwords and secret are public.
 package idp

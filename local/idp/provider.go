@@ -26,7 +26,7 @@ const (
 	endSessionPath = "/end_session"
 	keysPath       = "/keys"
 	loginPath      = "/login"
-	loggedOutPath  = "/logged-out" // where a logout without a registered post_logout_redirect_uri ends
+	loggedOutPath  = "/logged-out" // where a logout that names no client, or no post_logout_redirect_uri, ends
 )
 
 // Config configures the development provider.
