@@ -1,0 +1,248 @@
+// Package stack runs the whole sample on one machine, in one process: the
+// development OIDC provider (local/idp), the API Gateway emulator
+// (local/gateway) configured from template.yaml, and behind it the
+// authorizer and the PetStore through the very handlers their mains give to
+// lambda.Start. cmd/local is its command line; the end-to-end tests start
+// it on free ports.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/example/petstore-oidc/api"
+	"github.com/example/petstore-oidc/authorizer"
+	"github.com/example/petstore-oidc/local/gateway"
+	"github.com/example/petstore-oidc/local/idp"
+	"github.com/example/petstore-oidc/local/samtemplate"
+)
+
+// DefaultAudience is the API identifier of the local stack: the idp puts it
+// in access tokens, the authorizer expects it.
+const DefaultAudience = "https://petstore.example.com"
+
+// Options say where each part listens. An address with port 0 takes a free
+// port (the tests do); cmd/local uses localhost:9000, :3000 and :8080.
+type Options struct {
+	TemplatePath string // default "template.yaml"
+	IdPAddr      string // default "localhost:9000"
+	// IdPExtraAddrs are more addresses for the IdP, e.g. the Docker bridge
+	// (172.17.0.1:9000) so that `sam local invoke` on Linux reaches the JWKS.
+	IdPExtraAddrs []string
+	GatewayAddr   string // default "localhost:3000"
+	WebAddr       string // default "localhost:8080"; the web client's address, used for redirect URIs and CORS
+	Audience      string // default DefaultAudience
+	// Parameters override more template parameters (Issuer, Audience and
+	// CorsAllowOrigin are set from the addresses above).
+	Parameters map[string]string
+	Logger     *slog.Logger
+
+	// For tests: Clock drives the gateway's authorizer cache (default
+	// time.Now), and WrapAuthorizer can stand in for a failing authorizer.
+	Clock          func() time.Time
+	WrapAuthorizer func(gateway.AuthorizerFunc) gateway.AuthorizerFunc
+}
+
+// Stack is the running stack.
+type Stack struct {
+	IssuerURL  string // e.g. http://localhost:9000
+	GatewayURL string // e.g. http://localhost:3000
+	WebURL     string // e.g. http://localhost:8080
+	Audience   string
+	// Parameters are the template parameters the stack runs with.
+	Parameters map[string]string
+
+	servers []*http.Server
+	done    chan error
+}
+
+// Start listens on every address, then builds and serves each part. On
+// error it stops what it started.
+func Start(ctx context.Context, opts Options) (s *Stack, err error) {
+	opts = opts.withDefaults()
+	log := opts.Logger
+	s = &Stack{Audience: opts.Audience, done: make(chan error, 8)}
+	var listeners []net.Listener
+	defer func() {
+		if err != nil {
+			for _, l := range listeners {
+				l.Close()
+			}
+			s.Shutdown(context.Background())
+		}
+	}()
+	listen := func(addr string) (net.Listener, string, error) {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, "", fmt.Errorf("listen on %s: %w (is another copy running? choose another port)", addr, err)
+		}
+		listeners = append(listeners, l)
+		return l, "http://" + publicHostPort(addr, l.Addr()), nil
+	}
+	idpLn, issuer, err := listen(opts.IdPAddr)
+	if err != nil {
+		return nil, err
+	}
+	gwLn, gatewayURL, err := listen(opts.GatewayAddr)
+	if err != nil {
+		return nil, err
+	}
+	webLn, webURL, err := listen(opts.WebAddr)
+	if err != nil {
+		return nil, err
+	}
+	s.IssuerURL, s.GatewayURL, s.WebURL = issuer, gatewayURL, webURL
+
+	// The identity provider first: the authorizer fetches its JWKS at start.
+	provider, err := idp.New(idp.Config{
+		Issuer:                    issuer,
+		Audience:                  opts.Audience,
+		WebRedirectURIs:           []string{s.WebURL + "/callback"},
+		WebPostLogoutRedirectURIs: []string{s.WebURL + "/"},
+		Logger:                    log.With("component", "idp"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.serve(idpLn, provider.Handler())
+	for _, addr := range opts.IdPExtraAddrs {
+		l, _, err := listen(addr)
+		if err != nil {
+			return nil, err
+		}
+		s.serve(l, provider.Handler())
+	}
+
+	// The gateway and its functions, configured by the template.
+	params := map[string]string{"Issuer": issuer, "Audience": opts.Audience, "CorsAllowOrigin": s.WebURL}
+	for k, v := range opts.Parameters {
+		params[k] = v
+	}
+	tpl, err := samtemplate.Load(opts.TemplatePath, params)
+	if err != nil {
+		return nil, err
+	}
+	s.Parameters = tpl.Parameters
+	authz, err := newAuthorizer(ctx, tpl, log.With("component", "authorizer"))
+	if err != nil {
+		return nil, err
+	}
+	restAPI, err := tpl.RestAPI("PetStoreApi")
+	if err != nil {
+		return nil, err
+	}
+	router := api.NewRouter(api.Options{Store: api.NewMemoryStore(), Logger: log.With("component", "api")})
+	var authorize gateway.AuthorizerFunc = authz.Handle
+	if opts.WrapAuthorizer != nil {
+		authorize = opts.WrapAuthorizer(authorize)
+	}
+	gw, err := gateway.New(gateway.Config{
+		API:         restAPI,
+		Now:         opts.Clock,
+		Authorizers: map[string]gateway.AuthorizerFunc{"Authorizer": authorize},
+		Functions:   map[string]gateway.ProxyFunc{"PetStoreFunction": api.NewLambdaHandler(router)},
+		Logger:      log.With("component", "gateway"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.serve(gwLn, gw)
+	s.serve(webLn, webPlaceholder(s))
+	return s, nil
+}
+
+// webPlaceholder answers on the web client's address until the web client
+// is wired in.
+func webPlaceholder(s *Stack) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "The web client is not part of this build. The API is at "+s.GatewayURL, http.StatusNotFound)
+	})
+}
+
+// newAuthorizer configures the authorizer from the environment the template
+// gives its function, as Lambda would.
+func newAuthorizer(ctx context.Context, tpl *samtemplate.Template, log *slog.Logger) (*authorizer.Authorizer, error) {
+	fn, err := tpl.Function("Authorizer")
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := authorizer.ConfigFromEnv(func(k string) string { return fn.Environment[k] })
+	if err != nil {
+		return nil, err
+	}
+	cfg.Logger = log
+	return authorizer.New(ctx, cfg)
+}
+
+func (s *Stack) serve(l net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	s.servers = append(s.servers, srv)
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.done <- err
+		}
+	}()
+}
+
+// Done reports a server that stopped by itself.
+func (s *Stack) Done() <-chan error { return s.done }
+
+// Shutdown stops every server, letting requests in flight finish until ctx
+// ends.
+func (s *Stack) Shutdown(ctx context.Context) error {
+	var errs []error
+	for _, srv := range s.servers {
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (o Options) withDefaults() Options {
+	if o.TemplatePath == "" {
+		o.TemplatePath = "template.yaml"
+	}
+	if o.IdPAddr == "" {
+		o.IdPAddr = "localhost:9000"
+	}
+	if o.GatewayAddr == "" {
+		o.GatewayAddr = "localhost:3000"
+	}
+	if o.WebAddr == "" {
+		o.WebAddr = "localhost:8080"
+	}
+	if o.Audience == "" {
+		o.Audience = DefaultAudience
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// publicHostPort is the host:port to put in URLs: the host as given (so
+// "localhost" stays localhost, which browsers treat as a secure context),
+// with the port actually bound when 0 was asked.
+func publicHostPort(addr string, bound net.Addr) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if tcp, ok := bound.(*net.TCPAddr); ok {
+		port = fmt.Sprint(tcp.Port)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return host + ":" + port
+}

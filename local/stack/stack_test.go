@@ -1,0 +1,200 @@
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/example/petstore-oidc/internal/testissuer"
+	"github.com/example/petstore-oidc/local/gateway"
+)
+
+// localStack is the whole stack on free loopback ports, with a movable
+// clock for the authorizer cache and a count of authorizer invocations.
+type localStack struct {
+	*Stack
+	calls   atomic.Int64
+	failing atomic.Bool // the authorizer's Lambda fails (not with Unauthorized)
+	clock   struct {
+		sync.Mutex
+		now time.Time
+	}
+}
+
+func startStack(t *testing.T) *localStack {
+	t.Helper()
+	ls := &localStack{}
+	ls.clock.now = time.Now()
+	s, err := Start(context.Background(), Options{
+		TemplatePath: "../../template.yaml",
+		IdPAddr:      "127.0.0.1:0",
+		GatewayAddr:  "127.0.0.1:0",
+		WebAddr:      "127.0.0.1:0",
+		Logger:       slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Clock: func() time.Time {
+			ls.clock.Lock()
+			defer ls.clock.Unlock()
+			return ls.clock.now
+		},
+		WrapAuthorizer: func(next gateway.AuthorizerFunc) gateway.AuthorizerFunc {
+			return func(ctx context.Context, req events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+				ls.calls.Add(1)
+				if ls.failing.Load() {
+					return events.APIGatewayCustomAuthorizerResponse{}, errors.New("function crashed")
+				}
+				return next(ctx, req)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	ls.Stack = s
+	return ls
+}
+
+func (ls *localStack) token(t *testing.T, scopes ...string) string {
+	t.Helper()
+	tok, err := MachineToken(context.Background(), ls.IssuerURL, scopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func (ls *localStack) call(t *testing.T, method, path, token, body string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, ls.GatewayURL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestEndToEndThroughTheGateway(t *testing.T) {
+	ls := startStack(t)
+	full := ls.token(t)
+	readOnly := ls.token(t, "pets:read")
+
+	resp, body := ls.call(t, "GET", "/pets", full, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"type":"dog"`) {
+		t.Fatalf("GET /pets with a client_credentials token: %d %s", resp.StatusCode, body)
+	}
+
+	for name, tok := range map[string]string{
+		"no header":                  "",
+		"forged token (another key)": testissuer.Sign(t, "attacker", testissuer.New(t, "attacker").Claims(time.Now(), DefaultAudience), nil),
+		"token of the right shape, not signed by the IdP": full[:strings.LastIndex(full, ".")] + ".AAAA",
+	} {
+		resp, body := ls.call(t, "GET", "/pets", tok, "")
+		if resp.StatusCode != 401 || body != `{"message":"Unauthorized"}` || resp.Header.Get("x-amzn-ErrorType") != "UnauthorizedException" {
+			t.Errorf("%s: %d %s %v", name, resp.StatusCode, body, resp.Header)
+		}
+	}
+
+	resp, body = ls.call(t, "POST", "/pets", readOnly, `{"type":"cat","price":12.5}`)
+	if resp.StatusCode != 403 || body != `{"Message":"User is not authorized to access this resource with an explicit deny"}` {
+		t.Errorf("read-only token on POST /pets: %d %s", resp.StatusCode, body)
+	}
+
+	resp, body = ls.call(t, "POST", "/pets", full, `{"type":"bird","price":42.5}`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	var created struct {
+		ID        int    `json:"id"`
+		CreatedBy string `json:"createdBy"`
+	}
+	if err := json.Unmarshal([]byte(body), &created); err != nil || created.CreatedBy != "petstore-m2m" {
+		t.Fatalf("created %s (%v)", body, err)
+	}
+	resp, body = ls.call(t, "GET", resp.Header.Get("Location"), readOnly, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"type":"bird"`) {
+		t.Errorf("read back via Location %q: %d %s", resp.Header.Get("Location"), resp.StatusCode, body)
+	}
+
+	resp, body = ls.call(t, "GET", "/me", readOnly, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"principal":"petstore-m2m"`) {
+		t.Errorf("GET /me: %d %s", resp.StatusCode, body)
+	}
+	resp, body = ls.call(t, "GET", "/", "", "")
+	if resp.StatusCode != 200 {
+		t.Errorf("GET / (public): %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestAuthorizerRunsOncePerTokenWithinTheTTL(t *testing.T) {
+	ls := startStack(t)
+	tok := ls.token(t, "pets:read")
+	for range 5 {
+		for _, p := range []string{"/pets", "/pets/1", "/me"} {
+			if resp, body := ls.call(t, "GET", p, tok, ""); resp.StatusCode != 200 {
+				t.Fatalf("GET %s: %d %s", p, resp.StatusCode, body)
+			}
+		}
+	}
+	if resp, _ := ls.call(t, "POST", "/pets", tok, `{"type":"dog","price":1}`); resp.StatusCode != 403 {
+		t.Errorf("the cached policy must deny POST /pets: %d", resp.StatusCode)
+	}
+	if n := ls.calls.Load(); n != 1 {
+		t.Fatalf("the authorizer ran %d times for 16 requests with one token in the TTL, want 1", n)
+	}
+	ls.clock.Lock()
+	ls.clock.now = ls.clock.now.Add(301 * time.Second) // the template's ReauthorizeEvery is 300
+	ls.clock.Unlock()
+	ls.call(t, "GET", "/pets", tok, "")
+	if n := ls.calls.Load(); n != 2 {
+		t.Errorf("after the TTL the authorizer must run again: %d runs", n)
+	}
+}
+
+func TestGatewayRefusesBeforeOrAroundTheAuthorizer(t *testing.T) {
+	ls := startStack(t)
+	resp, body := ls.call(t, "GET", "/pets", "not-a-jwt", "")
+	if resp.StatusCode != 401 || body != `{"message":"Unauthorized"}` || ls.calls.Load() != 0 {
+		t.Errorf("validation-expression mismatch: %d %s, authorizer ran %d times", resp.StatusCode, body, ls.calls.Load())
+	}
+	ls.failing.Store(true)
+	resp, body = ls.call(t, "GET", "/pets", ls.token(t), "")
+	if resp.StatusCode != 500 || body != `{"message": null}` || resp.Header.Get("x-amzn-ErrorType") != "AuthorizerConfigurationException" {
+		t.Errorf("failing authorizer: %d %s %v", resp.StatusCode, body, resp.Header)
+	}
+}
+
+func TestTokenEventForSamLocalInvoke(t *testing.T) {
+	ls := startStack(t)
+	path := t.TempDir() + "/event.json"
+	if err := WriteTokenEvent(path, ls.token(t), MethodARN("Prod", "get", "/pets")); err != nil {
+		t.Fatal(err)
+	}
+	var e events.APIGatewayCustomAuthorizerRequest
+	b, _ := os.ReadFile(path)
+	if err := json.Unmarshal(b, &e); err != nil || e.Type != "TOKEN" || !strings.HasPrefix(e.AuthorizationToken, "Bearer ey") ||
+		e.MethodArn != "arn:aws:execute-api:us-east-1:123456789012:local/Prod/GET/pets" {
+		t.Errorf("event %+v (%v)", e, err)
+	}
+}
