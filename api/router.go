@@ -17,6 +17,11 @@ type Options struct {
 	// the Lambda handler, so the API can be tried without a gateway. It
 	// never applies to gateway requests. Never enable it in a deployment.
 	DevMode bool
+	// AllowOrigin, when set ("*" or one origin), is sent as
+	// Access-Control-Allow-Origin on every answer. API Gateway answers CORS
+	// preflights itself, but with a proxy integration the actual answers
+	// come from here, and a browser hides any answer without it.
+	AllowOrigin string
 }
 
 // access says who may call a route.
@@ -70,7 +75,11 @@ func NewRouter(opts Options) *gin.Engine {
 	// No client IP is taken from headers; the API does not use it.
 	_ = r.SetTrustedProxies(nil)
 
-	r.Use(logRequests(opts.Logger), recoverPanics(), identify(opts.DevMode))
+	r.Use(logRequests(opts.Logger))
+	if opts.AllowOrigin != "" {
+		r.Use(allowOrigin(opts.AllowOrigin))
+	}
+	r.Use(recoverPanics(), identify(opts.DevMode))
 	r.NoRoute(notFound)
 	r.NoMethod(methodNotAllowed)
 
@@ -88,4 +97,15 @@ func NewRouter(opts Options) *gin.Engine {
 		r.Handle(rt.method, rt.ginPath, chain...)
 	}
 	return r
+}
+
+// allowOrigin lets browser code from origin read every answer, including
+// the headers a client of the API needs.
+func allowOrigin(origin string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Expose-Headers", "Location, Link, X-Total-Count")
+		c.Next()
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,9 @@ const (
 	// EnvDevMode set to true starts the plain HTTP server in development
 	// mode (Options.DevMode). Refused in Lambda.
 	EnvDevMode = "PETSTORE_DEV_MODE"
+	// EnvCORSAllowOrigin is Options.AllowOrigin: the browser origin allowed
+	// to read the API's answers (template.yaml's CorsAllowOrigin).
+	EnvCORSAllowOrigin = "CORS_ALLOW_ORIGIN"
 	// EnvHost and EnvPort are where the plain HTTP server listens.
 	EnvHost = "HOST"
 	EnvPort = "PORT"
@@ -31,22 +35,43 @@ const (
 	DefaultPort = "8081"
 )
 
-// DevModeFromEnv reads EnvDevMode (strconv.ParseBool; empty is false). It
-// is an error in Lambda, where every request comes through the gateway and
-// the setting could only be a mistake worth stopping for.
-func DevModeFromEnv(getenv func(string) string) (bool, error) {
-	v := strings.TrimSpace(getenv(EnvDevMode))
-	if v == "" {
-		return false, nil
+// OptionsFromEnv reads EnvDevMode (strconv.ParseBool; empty is false) and
+// EnvCORSAllowOrigin; the error names the variable at fault. Development
+// mode is an error in Lambda, where every request comes through the gateway
+// and the setting could only be a mistake worth stopping for. Store and
+// Logger are left for the caller.
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	var opts Options
+	if v := strings.TrimSpace(getenv(EnvDevMode)); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return Options{}, fmt.Errorf("%s must be true or false, not %q", EnvDevMode, v)
+		}
+		if on && getenv(EnvLambdaRuntimeAPI) != "" {
+			return Options{}, fmt.Errorf("%s must not be set in Lambda: it is for running the API on a laptop", EnvDevMode)
+		}
+		opts.DevMode = on
 	}
-	on, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, fmt.Errorf("%s must be true or false, not %q", EnvDevMode, v)
+	if v := strings.TrimSpace(getenv(EnvCORSAllowOrigin)); v != "" {
+		if err := checkOrigin(v); err != nil {
+			return Options{}, fmt.Errorf("%s: %w", EnvCORSAllowOrigin, err)
+		}
+		opts.AllowOrigin = v
 	}
-	if on && getenv(EnvLambdaRuntimeAPI) != "" {
-		return false, fmt.Errorf("%s must not be set in Lambda: it is for running the API on a laptop", EnvDevMode)
+	return opts, nil
+}
+
+// checkOrigin accepts "*" or one origin: scheme://host[:port], nothing else.
+func checkOrigin(origin string) error {
+	if origin == "*" {
+		return nil
 	}
-	return on, nil
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q is not * or an origin such as https://app.example.com", origin)
+	}
+	return nil
 }
 
 // ListenAddrFromEnv is EnvHost:EnvPort with the defaults.

@@ -19,11 +19,12 @@ import (
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	devMode, err := api.DevModeFromEnv(os.Getenv)
+	opts, err := api.OptionsFromEnv(os.Getenv)
 	if err != nil {
 		fail(logger, err)
 	}
-	router := api.NewRouter(api.Options{Store: api.NewMemoryStore(), Logger: logger, DevMode: devMode})
+	opts.Store, opts.Logger = api.NewMemoryStore(), logger
+	router := api.NewRouter(opts)
 	if os.Getenv(api.EnvLambdaRuntimeAPI) != "" {
 		lambda.Start(api.NewLambdaHandler(router))
 		return

@@ -1,0 +1,266 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// event reads testdata/events/<name>.json.
+func event(t testing.TB, name string) events.APIGatewayProxyRequest {
+	t.Helper()
+	return readEvent(t, filepath.Join("testdata", "events", name+".json"))
+}
+
+// panickingStore fails the way a bug would.
+type panickingStore struct{ Store }
+
+func (panickingStore) List(context.Context, ListQuery) (PetPage, error) {
+	panic("index out of range [7] with length 3")
+}
+
+func TestLambdaHandlerRecoversPanics(t *testing.T) {
+	var logs bytes.Buffer
+	handler := NewLambdaHandler(NewRouter(Options{Store: panickingStore{NewMemoryStore()}, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}))
+	res, err := handler(context.Background(), event(t, "list-pets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := events.APIGatewayProxyResponse{
+		StatusCode:        500,
+		MultiValueHeaders: map[string][]string{"Content-Type": {"application/json; charset=utf-8"}},
+		Body:              `{"error":"internal error"}`,
+	}
+	if fmt.Sprint(res) != fmt.Sprint(want) {
+		t.Errorf("got %+v\nwant %+v", res, want)
+	}
+	line := oneLogLine(t, logs.String())
+	if line["level"] != "ERROR" || line["status"] != 500.0 || line["panic"] != "index out of range [7] with length 3" {
+		t.Errorf("log line %v: want level ERROR, status 500 and the panic value", line)
+	}
+	if strings.Contains(logs.String(), "goroutine") || strings.Contains(logs.String(), ".go:") {
+		t.Errorf("the log holds a stack trace:\n%s", logs.String())
+	}
+}
+
+// TestConcurrentCreatesGiveDistinctPets runs 100 POST /pets at once through
+// one handler, as concurrent invocations of the local gateway do.
+func TestConcurrentCreatesGiveDistinctPets(t *testing.T) {
+	const n = 100
+	handler := NewLambdaHandler(NewRouter(Options{Logger: discardLogger()}))
+	create := event(t, "create-pet")
+	var wg sync.WaitGroup
+	results := make([]events.APIGatewayProxyResponse, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			ev := create
+			ev.Body = fmt.Sprintf(`{"type": "dog", "price": %d.%02d}`, 1+i, i)
+			results[i], errs[i] = handler(context.Background(), ev)
+		})
+	}
+	wg.Wait()
+
+	ids := map[int64]bool{}
+	for i, res := range results {
+		if errs[i] != nil || res.StatusCode != 201 {
+			t.Fatalf("request %d: %v, %d %s", i, errs[i], res.StatusCode, res.Body)
+		}
+		var p Pet
+		if err := json.Unmarshal([]byte(res.Body), &p); err != nil {
+			t.Fatal(err)
+		}
+		if ids[p.ID] {
+			t.Errorf("id %d given twice", p.ID)
+		}
+		ids[p.ID] = true
+		if loc := res.MultiValueHeaders["Location"]; len(loc) != 1 || loc[0] != fmt.Sprintf("/Prod/pets/%d", p.ID) {
+			t.Errorf("pet %d: Location %v", p.ID, loc)
+		}
+		if want := float64(1+i) + float64(i)/100; p.Price != want || p.CreatedBy != "alice" {
+			t.Errorf("request %d stored %+v, want price %v by alice", i, p, want)
+		}
+	}
+	for id := int64(4); id < 4+n; id++ {
+		if !ids[id] {
+			t.Errorf("id %d missing: want ids 4..%d", id, 3+n)
+		}
+	}
+	list := event(t, "list-pets")
+	res, _ := handler(context.Background(), list)
+	if got := res.MultiValueHeaders["X-Total-Count"]; len(got) != 1 || got[0] != "103" {
+		t.Errorf("X-Total-Count %v, want 103", got)
+	}
+}
+
+// TestLocationResolvesToTheNewPet follows the Location of a POST the way
+// the caller would: through the same stage, as a GET.
+func TestLocationResolvesToTheNewPet(t *testing.T) {
+	tests := []struct {
+		create, wantLocation string
+		stagePrefix          string
+	}{
+		{"create-pet", "/Prod/pets/4", "/Prod"},     // execute-api domain: the stage is in the URL
+		{"create-pet-custom-domain", "/pets/4", ""}, // custom domain without base path, or sam local
+	}
+	for _, tc := range tests {
+		t.Run(tc.create, func(t *testing.T) {
+			handler := NewLambdaHandler(NewRouter(Options{Logger: discardLogger()}))
+			created, err := handler(context.Background(), event(t, tc.create))
+			if err != nil || created.StatusCode != 201 {
+				t.Fatalf("%v %d %s", err, created.StatusCode, created.Body)
+			}
+			loc := created.MultiValueHeaders["Location"]
+			if len(loc) != 1 || loc[0] != tc.wantLocation {
+				t.Fatalf("Location %v, want %s", loc, tc.wantLocation)
+			}
+			// API Gateway strips the stage from path but keeps it in
+			// requestContext.path, as the fixtures do.
+			get := event(t, "get-pet")
+			get.Path = strings.TrimPrefix(loc[0], tc.stagePrefix)
+			get.RequestContext.Path = loc[0]
+			got, err := handler(context.Background(), get)
+			if err != nil || got.StatusCode != 200 || got.Body != created.Body {
+				t.Errorf("GET %s: %v %d %s, want the created pet %s", loc[0], err, got.StatusCode, got.Body, created.Body)
+			}
+		})
+	}
+}
+
+func TestListLinksTheNextPage(t *testing.T) {
+	handler := NewLambdaHandler(NewRouter(Options{Logger: discardLogger()}))
+	for range PageSize + 1 { // with pet 1, PageSize+2 dogs
+		ev := event(t, "create-pet")
+		ev.Body = `{"type": "dog", "price": 5}`
+		if res, err := handler(context.Background(), ev); err != nil || res.StatusCode != 201 {
+			t.Fatal(err, res.StatusCode)
+		}
+	}
+	tests := []struct {
+		page     string
+		wantIDs  int
+		wantLink []string
+	}{
+		{"1", PageSize, []string{`</Prod/pets?page=2&type=dog>; rel="next"`}},
+		{"2", 2, nil},
+	}
+	for _, tc := range tests {
+		ev := event(t, "list-pets-dogs")
+		ev.QueryStringParameters = map[string]string{"type": "dog", "page": tc.page}
+		ev.MultiValueQueryStringParameters = map[string][]string{"type": {"dog"}, "page": {tc.page}}
+		res, err := handler(context.Background(), ev)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatal(err, res.StatusCode)
+		}
+		var pets []Pet
+		if err := json.Unmarshal([]byte(res.Body), &pets); err != nil {
+			t.Fatal(err)
+		}
+		if len(pets) != tc.wantIDs || fmt.Sprint(res.MultiValueHeaders["Link"]) != fmt.Sprint(tc.wantLink) ||
+			fmt.Sprint(res.MultiValueHeaders["X-Total-Count"]) != fmt.Sprint([]string{fmt.Sprint(PageSize + 2)}) {
+			t.Errorf("page %s: %d pets, headers %v; want %d pets, Link %v, X-Total-Count %d",
+				tc.page, len(pets), res.MultiValueHeaders, tc.wantIDs, tc.wantLink, PageSize+2)
+		}
+	}
+}
+
+// TestDevModeNeverAppliesToGatewayRequests: a proxy event without an
+// authorizer context stays anonymous even if DevMode was set by mistake.
+func TestDevModeNeverAppliesToGatewayRequests(t *testing.T) {
+	handler := NewLambdaHandler(NewRouter(Options{Logger: discardLogger(), DevMode: true}))
+	for _, name := range []string{"list-pets-no-identity", "create-pet-no-identity", "me-no-identity"} {
+		res, err := handler(context.Background(), event(t, name))
+		if err != nil || res.StatusCode != 401 {
+			t.Errorf("%s: %v %d %s, want 401", name, err, res.StatusCode, res.Body)
+		}
+	}
+}
+
+// TestRequestLog checks the one line per request: what it has, and that it
+// never has the token of the Authorization header.
+func TestRequestLog(t *testing.T) {
+	tests := []struct {
+		event string
+		want  map[string]any
+	}{
+		{"create-pet", map[string]any{
+			"level": "INFO", "msg": "request", "request_id": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+			"lambda_request_id": "8476a536-e9f4-11e8-9739-2dfe598c3fcd", "principal": "alice",
+			"method": "POST", "route": "/pets", "path": "/pets", "status": 201.0,
+		}},
+		{"get-pet-unknown", map[string]any{
+			"level": "INFO", "principal": "bob", "method": "GET", "route": "/pets/:petId", "path": "/pets/99",
+			"status": 404.0, "error": "pet 99 not found",
+		}},
+		{"list-pets-no-identity", map[string]any{
+			"principal": "", "route": "/pets", "status": 401.0, "error": "authentication required",
+		}},
+		{"unknown-route", map[string]any{"route": "", "path": "/owners", "status": 404.0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.event, func(t *testing.T) {
+			var logs bytes.Buffer
+			handler := NewLambdaHandler(NewRouter(Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}))
+			ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "8476a536-e9f4-11e8-9739-2dfe598c3fcd"})
+			ev := event(t, tc.event)
+			if _, err := handler(ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+			line := oneLogLine(t, logs.String())
+			for k, v := range tc.want {
+				if line[k] != v {
+					t.Errorf("%s = %#v, want %#v", k, line[k], v)
+				}
+			}
+			if _, ok := line["latency_ms"].(float64); !ok {
+				t.Errorf("no latency_ms in %v", line)
+			}
+			if token := ev.Headers["Authorization"]; token != "" {
+				_, jws, _ := strings.Cut(token, " ")
+				if strings.Contains(logs.String(), jws[:20]) || strings.Contains(strings.ToLower(logs.String()), "authorization") {
+					t.Errorf("the log holds the Authorization header:\n%s", logs.String())
+				}
+			}
+		})
+	}
+}
+
+func oneLogLine(t *testing.T, logs string) map[string]any {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(logs), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("%d log lines, want 1:\n%s", len(lines), logs)
+	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
+		t.Fatalf("log line is not JSON: %v\n%s", err, lines[0])
+	}
+	return line
+}
+
+// TestAllowOrigin: with Options.AllowOrigin every answer, errors included,
+// carries the CORS headers a browser needs; without it, none does (the
+// fixtures of TestLambdaHandlerAnswersProxyEvents have none).
+func TestAllowOrigin(t *testing.T) {
+	handler := NewLambdaHandler(NewRouter(Options{Logger: discardLogger(), AllowOrigin: "https://app.example.com"}))
+	for _, name := range []string{"list-pets", "create-pet", "list-pets-no-identity", "create-pet-bad-type", "unknown-route", "wrong-method-pets"} {
+		res, err := handler(context.Background(), event(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := res.MultiValueHeaders
+		if fmt.Sprint(h["Access-Control-Allow-Origin"]) != "[https://app.example.com]" ||
+			fmt.Sprint(h["Access-Control-Expose-Headers"]) != "[Location, Link, X-Total-Count]" {
+			t.Errorf("%s: %d with headers %v", name, res.StatusCode, h)
+		}
+	}
+}
