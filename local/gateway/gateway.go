@@ -262,13 +262,9 @@ func setIf(h http.Header, k, v string) {
 // response and returns false.
 func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request, ex *exchange, a *tokenAuthorizer, path string) (map[string]string, bool) {
 	token := r.Header.Get(a.Header)
-	if token == "" || a.validation != nil && !a.validation.MatchString(token) {
-		g.unauthorized(w, ex)
-		return nil, false
-	}
-	methodARN := fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s/%s", g.cfg.Region, g.cfg.AccountID, g.cfg.APIID,
-		g.cfg.API.StageName, r.Method, strings.TrimPrefix(path, "/"))
-
+	methodARN := g.methodARN(r.Method, path)
+	// Only tokens that passed the validation expression are cached, so a hit
+	// needs no second look (the regexp costs more than the rest of a hit).
 	resp, cached := a.cache.get(token)
 	switch {
 	case a.cache == nil:
@@ -277,6 +273,11 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request, ex *exchange
 		ex.cache = "hit"
 	default:
 		ex.cache = "miss"
+	}
+	if !cached && (token == "" || a.validation != nil && !a.validation.MatchString(token)) {
+		ex.cache = ""
+		g.unauthorized(w, ex)
+		return nil, false
 	}
 	if !cached {
 		start := time.Now()
@@ -322,6 +323,11 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request, ex *exchange
 		principal[k] = fmt.Sprint(v)
 	}
 	return principal, true
+}
+
+func (g *Gateway) methodARN(method, path string) string {
+	return "arn:aws:execute-api:" + g.cfg.Region + ":" + g.cfg.AccountID + ":" + g.cfg.APIID + "/" +
+		g.cfg.API.StageName + "/" + method + "/" + strings.TrimPrefix(path, "/")
 }
 
 // callAuthorizer invokes the handler with a deadline, turning a panic or a

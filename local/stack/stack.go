@@ -64,17 +64,17 @@ type Stack struct {
 
 // Start listens on every address, then builds and serves each part. On
 // error it stops what it started.
-func Start(ctx context.Context, opts Options) (s *Stack, err error) {
+func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	opts = opts.withDefaults()
 	log := opts.Logger
-	s = &Stack{Audience: opts.Audience, done: make(chan error, 8)}
+	s := &Stack{Audience: opts.Audience, done: make(chan error, 8)}
 	var listeners []net.Listener
 	defer func() {
 		if err != nil {
+			s.Shutdown(context.Background())
 			for _, l := range listeners {
 				l.Close()
 			}
-			s.Shutdown(context.Background())
 		}
 	}()
 	listen := func(addr string) (net.Listener, string, error) {

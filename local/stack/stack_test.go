@@ -198,3 +198,27 @@ func TestTokenEventForSamLocalInvoke(t *testing.T) {
 		t.Errorf("event %+v (%v)", e, err)
 	}
 }
+
+func TestStartFailsCleanly(t *testing.T) {
+	busy, err := Start(context.Background(), Options{TemplatePath: "../../template.yaml", IdPAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Shutdown(context.Background())
+	gw := strings.TrimPrefix(busy.GatewayURL, "http://")
+	for name, opts := range map[string]Options{
+		"port in use":      {GatewayAddr: gw},
+		"missing template": {TemplatePath: "no-such-template.yaml"},
+	} {
+		opts.IdPAddr, opts.WebAddr, opts.Logger = "127.0.0.1:0", "127.0.0.1:0", slog.New(slog.NewJSONHandler(io.Discard, nil))
+		if opts.GatewayAddr == "" {
+			opts.GatewayAddr = "127.0.0.1:0"
+		}
+		if opts.TemplatePath == "" {
+			opts.TemplatePath = "../../template.yaml"
+		}
+		if _, err := Start(context.Background(), opts); err == nil {
+			t.Errorf("%s: started", name)
+		}
+	}
+}

@@ -1,0 +1,187 @@
+// Command loadtest measures the local API Gateway emulator under load with
+// wrk, against the same PetStore router served directly over HTTP in the
+// same run, and prints what docs/benchmarks.md reports. `make loadtest`
+// installs wrk and runs it.
+//
+// Both targets answer GET /pets with the same token and the same logging
+// (one JSON line per request, discarded), so the ratio of their costs is the
+// gateway's own: authorizer cache lookup, policy evaluation, proxy event and
+// the Lambda adapter.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/example/petstore-oidc/api"
+	"github.com/example/petstore-oidc/local/stack"
+)
+
+func main() {
+	duration := flag.Duration("duration", 10*time.Second, "length of each wrk run")
+	connections := flag.Int("connections", 32, "open connections")
+	threads := flag.Int("threads", 2, "wrk threads")
+	minRPS := flag.Float64("min-rps", 5000, "target: gateway requests per second at least")
+	maxRatio := flag.Float64("max-ratio", 1.5, "target: gateway cost per request at most this times the direct cost")
+	gate := flag.Bool("gate", true, "exit with status 1 when a target is missed")
+	flag.Parse()
+	if err := run(*duration, *connections, *threads, *minRPS, *maxRatio, *gate); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func run(duration time.Duration, connections, threads int, minRPS, maxRatio float64, gate bool) error {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		return errors.New("wrk is not installed: apt-get install -y wrk (make loadtest does it)")
+	}
+	ctx := context.Background()
+	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	s, err := stack.Start(ctx, stack.Options{
+		TemplatePath: "template.yaml",
+		IdPAddr:      "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", WebAddr: "127.0.0.1:0",
+		Logger: quiet,
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Shutdown(ctx)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	direct := &http.Server{Handler: api.NewRouter(api.Options{Store: api.NewMemoryStore(), Logger: quiet, DevMode: true})}
+	go direct.Serve(ln)
+	defer direct.Shutdown(ctx)
+
+	token, err := stack.MachineToken(ctx, s.IssuerURL, []string{"pets:read"})
+	if err != nil {
+		return err
+	}
+	targets := []struct{ name, url string }{
+		{"gateway (emulator + authorizer + Lambda adapter + router)", s.GatewayURL + "/pets"},
+		{"router served directly (dev mode)", "http://" + ln.Addr().String() + "/pets"},
+	}
+	results := make([]wrkResult, len(targets))
+	for i, tg := range targets {
+		if err := check(tg.url, token); err != nil {
+			return fmt.Errorf("%s: %w", tg.name, err)
+		}
+		// A short warm-up fills the authorizer cache and connection pools.
+		if _, err := runWrk(tg.url, token, 2*time.Second, connections, threads); err != nil {
+			return err
+		}
+		if results[i], err = runWrk(tg.url, token, duration, connections, threads); err != nil {
+			return err
+		}
+	}
+
+	gw, dr := results[0], results[1]
+	ratio := dr.rps / gw.rps
+	fmt.Printf("Measured %s on %s (%d CPUs), %s; wrk -t%d -c%d -d%s --latency, GET /pets with a valid token.\n\n",
+		time.Now().UTC().Format("2006-01-02"), cpuModel(), runtime.NumCPU(), runtime.Version(), threads, connections, duration)
+	fmt.Println("| target | requests/s | p50 | p99 | errors |")
+	fmt.Println("|---|---|---|---|---|")
+	for i, tg := range targets {
+		r := results[i]
+		fmt.Printf("| %s | %.0f | %s | %s | %d |\n", tg.name, r.rps, r.p50, r.p99, r.errors)
+	}
+	fmt.Printf("\n- gateway throughput: **%.0f req/s** (target at least %.0f)\n", gw.rps, minRPS)
+	fmt.Printf("- gateway cost per request / direct cost: **%.2fx** (target at most %.1fx)\n", ratio, maxRatio)
+	var missed []string
+	if gw.rps < minRPS {
+		missed = append(missed, "throughput")
+	}
+	if ratio > maxRatio {
+		missed = append(missed, "cost ratio")
+	}
+	if gw.errors > 0 || dr.errors > 0 {
+		missed = append(missed, "errors")
+	}
+	if len(missed) > 0 && gate {
+		return fmt.Errorf("target missed: %s", strings.Join(missed, ", "))
+	}
+	return nil
+}
+
+// check makes one request and insists on a 200, so wrk never measures
+// refusals.
+func check(url, token string) error {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d", url, resp.StatusCode)
+	}
+	return nil
+}
+
+type wrkResult struct {
+	rps      float64
+	p50, p99 string
+	errors   int
+}
+
+func runWrk(url, token string, d time.Duration, connections, threads int) (wrkResult, error) {
+	cmd := exec.Command("wrk", "-t"+strconv.Itoa(threads), "-c"+strconv.Itoa(connections), "-d"+d.String(), "--latency",
+		"-H", "Authorization: Bearer "+token, url)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return wrkResult{}, fmt.Errorf("wrk: %w\n%s", err, out.String())
+	}
+	var r wrkResult
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) == 2 && f[0] == "Requests/sec:":
+			r.rps, _ = strconv.ParseFloat(f[1], 64)
+		case len(f) == 2 && f[0] == "50%":
+			r.p50 = f[1]
+		case len(f) == 2 && f[0] == "99%":
+			r.p99 = f[1]
+		case len(f) >= 4 && f[0] == "Non-2xx":
+			n, _ := strconv.Atoi(f[len(f)-1])
+			r.errors += n
+		case len(f) >= 2 && f[0] == "Socket" && f[1] == "errors:":
+			r.errors++
+		}
+	}
+	if r.rps == 0 {
+		return r, fmt.Errorf("could not read wrk's output:\n%s", out.String())
+	}
+	return r, nil
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
