@@ -106,16 +106,23 @@ func TestConcurrentCreatesGiveDistinctPets(t *testing.T) {
 // the caller would: through the same stage, as a GET.
 func TestLocationResolvesToTheNewPet(t *testing.T) {
 	tests := []struct {
-		create, wantLocation string
-		stagePrefix          string
+		name, create, ctxPath string // ctxPath: requestContext.path, if not the fixture's
+		wantLocation, prefix  string
 	}{
-		{"create-pet", "/Prod/pets/4", "/Prod"},     // execute-api domain: the stage is in the URL
-		{"create-pet-custom-domain", "/pets/4", ""}, // custom domain without base path, or sam local
+		{"execute-api domain: the stage is in the URL", "create-pet", "", "/Prod/pets/4", "/Prod"},
+		{"custom domain without base path", "create-pet-custom-domain", "", "/pets/4", ""},
+		{"custom domain with base path v1", "create-pet-custom-domain", "/v1/pets", "/v1/pets/4", "/v1"},
+		{"a request context path that does not end with the path", "create-pet", "/elsewhere", "/pets/4", ""},
+		{"a prefix a browser would read as a host", "create-pet", "//evil.example/pets", "/pets/4", ""},
 	}
 	for _, tc := range tests {
-		t.Run(tc.create, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			handler := NewLambdaHandler(NewRouter(Options{Logger: discardLogger()}))
-			created, err := handler(context.Background(), event(t, tc.create))
+			ev := event(t, tc.create)
+			if tc.ctxPath != "" {
+				ev.RequestContext.Path = tc.ctxPath
+			}
+			created, err := handler(context.Background(), ev)
 			if err != nil || created.StatusCode != 201 {
 				t.Fatalf("%v %d %s", err, created.StatusCode, created.Body)
 			}
@@ -123,10 +130,10 @@ func TestLocationResolvesToTheNewPet(t *testing.T) {
 			if len(loc) != 1 || loc[0] != tc.wantLocation {
 				t.Fatalf("Location %v, want %s", loc, tc.wantLocation)
 			}
-			// API Gateway strips the stage from path but keeps it in
-			// requestContext.path, as the fixtures do.
+			// The caller GETs the Location; API Gateway strips the prefix
+			// from path and keeps it in requestContext.path.
 			get := event(t, "get-pet")
-			get.Path = strings.TrimPrefix(loc[0], tc.stagePrefix)
+			get.Path = strings.TrimPrefix(loc[0], tc.prefix)
 			get.RequestContext.Path = loc[0]
 			got, err := handler(context.Background(), get)
 			if err != nil || got.StatusCode != 200 || got.Body != created.Body {

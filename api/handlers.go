@@ -158,7 +158,8 @@ func storeFailed(c *gin.Context, err error) {
 // callerPath turns a path of the API (/pets/4) into the absolute path the
 // caller used to reach it. Behind API Gateway that path has a prefix that
 // the proxy event's path lacks: the stage on the execute-api domain
-// (/Prod/pets/4), a base path on a custom domain, nothing under `sam local`.
+// (/Prod/pets/4), a base path on a custom domain, nothing on a custom
+// domain without one.
 // The request context's path is what the caller used, so the prefix is
 // whatever precedes the event's path in it.
 func callerPath(c *gin.Context, apiPath string) string {
