@@ -8,8 +8,14 @@ export LAMBDA_GOFLAGS := -tags=lambda.norpc -trimpath -ldflags=-s
 FUNCTIONS := Authorizer=cmd/authorizer PetStoreFunction=cmd/api
 FUZZTIME ?= 5s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# apt-get needs root: prefix it with sudo when not root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test fuzz build bench lint
+.PHONY: local test fuzz build bench loadtest lint deploy
+
+## local: the whole stack on localhost: IdP :9000, API gateway :3000, web client :8080 (Ctrl-C stops it)
+local:
+	go run ./cmd/local
 
 ## test: unit, integration and bootstrap tests with the race detector, then a short fuzz run
 test:
@@ -37,6 +43,16 @@ bench:
 	go test -run '^$$' -bench 'Bootstrap' -benchtime 20x -count 3 ./cmd/authorizer | tee -a build/bench.txt
 	@echo
 	@go run ./internal/benchreport < build/bench.txt
+
+## loadtest: wrk against the local gateway and the router served directly (installs wrk with apt-get if missing)
+loadtest:
+	@command -v wrk >/dev/null || { echo "installing wrk"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+	go run ./internal/loadtest
+
+## deploy: sam build && sam deploy, with the Go build settings SAM cannot pass itself (first time: make deploy GUIDED=1)
+deploy:
+	CGO_ENABLED=0 GOFLAGS="$(LAMBDA_GOFLAGS)" sam build
+	sam deploy $(if $(GUIDED),--guided)
 
 ## lint: formatting, vet, staticcheck and a tidy go.mod
 lint:
