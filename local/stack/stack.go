@@ -8,6 +8,7 @@ package stack
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/example/petstore-oidc/local/gateway"
 	"github.com/example/petstore-oidc/local/idp"
 	"github.com/example/petstore-oidc/local/samtemplate"
+	"github.com/example/petstore-oidc/webclient"
 )
 
 // DefaultAudience is the API identifier of the local stack: the idp puts it
@@ -153,15 +155,37 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.serve(gwLn, gw)
-	s.serve(webLn, webPlaceholder(s))
+	web, err := newWebClient(ctx, s, log.With("component", "webclient"))
+	if err != nil {
+		return nil, err
+	}
+	s.serve(webLn, web)
 	return s, nil
 }
 
-// webPlaceholder answers on the web client's address until the web client
-// is wired in.
-func webPlaceholder(s *Stack) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "The web client is not part of this build. The API is at "+s.GatewayURL, http.StatusNotFound)
+// newWebClient configures the web client for the development IdP's public
+// client and the gateway. Its session key is random: sessions and sign-ins
+// in progress last as long as the process.
+func newWebClient(ctx context.Context, s *Stack, log *slog.Logger) (*webclient.App, error) {
+	key := make([]byte, webclient.SessionKeySize)
+	rand.Read(key) // never fails
+	var note strings.Builder
+	note.WriteString("Local stack, development only: sign in as")
+	for i, u := range idp.DemoUsers {
+		if i > 0 {
+			note.WriteString(" or")
+		}
+		fmt.Fprintf(&note, " %s / %s (%s)", u.Username, u.Password, strings.Join(u.Scopes, " "))
+	}
+	note.WriteString(".")
+	return webclient.New(ctx, webclient.Config{
+		Issuer:      s.IssuerURL,
+		ClientID:    idp.WebClientID,
+		RedirectURL: s.WebURL + "/callback",
+		APIURL:      s.GatewayURL,
+		SessionKey:  key,
+		HomeNote:    note.String(),
+		Logger:      log,
 	})
 }
 

@@ -1,0 +1,7 @@
+package webclient
+
+import "time"
+
+// SetClock moves the clock the app compares token expiry with, so a test
+// can make an access token expire without waiting.
+func SetClock(a *App, now func() time.Time) { a.now = now }

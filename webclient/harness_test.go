@@ -1,0 +1,316 @@
+package webclient_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/example/petstore-oidc/local/idp"
+	"github.com/example/petstore-oidc/webclient"
+)
+
+const testAudience = "https://petstore.example.com"
+
+// testKey is the session key of the tests (32 bytes).
+var testKey = bytes.Repeat([]byte{7}, webclient.SessionKeySize)
+
+// env is the web client on a loopback port with the development IdP
+// in-process and a fake API that records what it was sent. browser is an
+// HTTP client with a cookie jar that follows redirects inside the IdP only,
+// so each step of the web client can be checked.
+type env struct {
+	app     *webclient.App
+	webURL  string
+	issuer  string
+	browser *http.Client
+	jar     *cookiejar.Jar
+	logs    *syncBuffer
+
+	api        *httptest.Server
+	apiAuth    atomic.Value // the last Authorization header the API got
+	apiStatus  atomic.Int64 // what the API answers (default 200)
+	idpRefuses atomic.Bool  // the IdP's token endpoint answers invalid_grant
+	idpDown    atomic.Bool  // the IdP's token endpoint fails like a dead upstream
+	tokenCalls atomic.Int64 // requests to the IdP's token endpoint
+}
+
+type envOptions struct {
+	cfg             func(*webclient.Config)
+	hideEndSession  bool // the IdP's discovery document has no end_session_endpoint
+	accessTokenTTL  time.Duration
+	extraRedirectTo []string // more redirect URIs registered at the IdP
+}
+
+func newEnv(t *testing.T, opts envOptions) *env {
+	t.Helper()
+	e := &env{logs: &syncBuffer{}}
+	e.apiStatus.Store(http.StatusOK)
+	log := slog.New(slog.NewJSONHandler(e.logs, nil))
+
+	webSrv := httptest.NewUnstartedServer(nil)
+	e.webURL = "http://" + webSrv.Listener.Addr().String()
+	idpSrv := httptest.NewUnstartedServer(nil)
+	e.issuer = "http://" + idpSrv.Listener.Addr().String()
+
+	provider, err := idp.New(idp.Config{
+		Issuer:                    e.issuer,
+		Audience:                  testAudience,
+		WebRedirectURIs:           append([]string{e.webURL + "/callback"}, opts.extraRedirectTo...),
+		WebPostLogoutRedirectURIs: []string{e.webURL + "/"},
+		AccessTokenTTL:            opts.accessTokenTTL,
+		Logger:                    log.With("component", "idp"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idpSrv.Config.Handler = e.wrapIDP(provider.Handler(), opts.hideEndSession)
+	idpSrv.Start()
+	t.Cleanup(idpSrv.Close)
+
+	e.api = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.apiAuth.Store(r.Header.Get("Authorization"))
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("x-amzn-RequestId", "req-1")
+		w.WriteHeader(int(e.apiStatus.Load()))
+		io.WriteString(w, `{"path":"`+r.URL.Path+`"}`)
+	}))
+	t.Cleanup(e.api.Close)
+
+	cfg := webclient.Config{
+		Issuer:      e.issuer,
+		ClientID:    idp.WebClientID,
+		RedirectURL: e.webURL + "/callback",
+		APIURL:      e.api.URL,
+		SessionKey:  testKey,
+		Logger:      log.With("component", "webclient"),
+	}
+	if opts.cfg != nil {
+		opts.cfg(&cfg)
+	}
+	e.app, err = webclient.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.app.Close)
+	webSrv.Config.Handler = e.app
+	webSrv.Start()
+	t.Cleanup(webSrv.Close)
+
+	e.jar, _ = cookiejar.New(nil)
+	idpHost := idpSrv.Listener.Addr().String()
+	e.browser = &http.Client{
+		Jar:     e.jar,
+		Timeout: 10 * time.Second,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if req.URL.Host != idpHost || len(via) > 10 {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		},
+	}
+	t.Cleanup(func() { checkLogs(t, e.logs.String()) })
+	return e
+}
+
+// wrapIDP lets a test break the IdP's token endpoint or hide its
+// end_session_endpoint.
+func (e *env) wrapIDP(next http.Handler, hideEndSession bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/oauth/token":
+			e.tokenCalls.Add(1)
+			if e.idpRefuses.Load() {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, `{"error":"invalid_grant","error_description":"refresh token revoked"}`)
+				return
+			}
+			if e.idpDown.Load() {
+				http.Error(w, "bad gateway", http.StatusBadGateway)
+				return
+			}
+		case r.URL.Path == "/.well-known/openid-configuration" && hideEndSession:
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			var doc map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			delete(doc, "end_session_endpoint")
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(doc)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// get fetches a page of the web client without following redirects.
+func (e *env) get(t *testing.T, path string) (*http.Response, string) {
+	t.Helper()
+	return e.do(t, http.MethodGet, path, nil)
+}
+
+// post sends a form to the web client, as the browser would from one of
+// its pages (same origin).
+func (e *env) post(t *testing.T, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	return e.do(t, http.MethodPost, path, form)
+}
+
+func (e *env) do(t *testing.T, method, path string, form url.Values, headers ...string) (*http.Response, string) {
+	t.Helper()
+	target := path
+	if !strings.HasPrefix(path, "http") {
+		target = e.webURL + path
+	}
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, target, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	client := e.browser
+	if strings.HasPrefix(target, e.webURL) {
+		// Each step of the web client is checked: no redirect is followed.
+		c := *e.browser
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		client = &c
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+var authRequestIDRe = regexp.MustCompile(`name="authRequestID" value="([^"]+)"`)
+
+// startSignIn clicks "Sign in" and signs in at the IdP, and returns the
+// callback URL the IdP sends the browser to (not yet followed), with the
+// response of /login that set the sign-in cookies.
+func (e *env) startSignIn(t *testing.T, username string) (callbackURL string, login *http.Response) {
+	t.Helper()
+	login, _ = e.get(t, "/login")
+	if login.StatusCode != http.StatusFound {
+		t.Fatalf("/login: %d", login.StatusCode)
+	}
+	resp, body := e.do(t, http.MethodGet, login.Header.Get("Location"), nil)
+	m := authRequestIDRe.FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("the IdP's login page: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.do(t, http.MethodPost, e.issuer+"/login", url.Values{
+		"authRequestID": {m[1]}, "username": {username}, "password": {username},
+	})
+	loc := resp.Header.Get("Location")
+	if !strings.HasPrefix(loc, e.webURL+"/callback?") {
+		t.Fatalf("the IdP did not send the browser back to the callback: %d %q %s", resp.StatusCode, loc, body)
+	}
+	return loc, login
+}
+
+// signIn signs username in (the demo users' passwords are their names).
+func (e *env) signIn(t *testing.T, username string) {
+	t.Helper()
+	callback, _ := e.startSignIn(t, username)
+	resp, body := e.get(t, callback)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("callback: %d %q %s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf is the CSRF token of the signed-in session, read from a page.
+func (e *env) csrf(t *testing.T) string {
+	t.Helper()
+	resp, body := e.get(t, "/console")
+	m := csrfRe.FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("no CSRF token on /console: %d", resp.StatusCode)
+	}
+	return m[1]
+}
+
+// callAPI presses a button of the API console.
+func (e *env) callAPI(t *testing.T, action string, fields ...string) (*http.Response, string) {
+	t.Helper()
+	form := url.Values{"action": {action}, "csrf": {e.csrf(t)}}
+	for i := 0; i+1 < len(fields); i += 2 {
+		form.Set(fields[i], fields[i+1])
+	}
+	return e.post(t, "/console", form)
+}
+
+// sessionCookie is the browser's session cookie, if it has one.
+func (e *env) sessionCookie() *http.Cookie {
+	u, _ := url.Parse(e.webURL)
+	for _, c := range e.jar.Cookies(u) {
+		if c.Name == "petstore_session" {
+			return c
+		}
+	}
+	return nil
+}
+
+// jwtRe finds anything shaped like a JWT.
+var jwtRe = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+`)
+
+// checkLogs fails a test whose logs hold a token.
+func checkLogs(t *testing.T, logs string) {
+	t.Helper()
+	if jwtRe.MatchString(logs) {
+		t.Errorf("a token was logged:\n%s", logs)
+	}
+}
+
+func wantRedirect(t *testing.T, resp *http.Response, status int, location string) {
+	t.Helper()
+	if resp.StatusCode != status || resp.Header.Get("Location") != location {
+		t.Fatalf("got %d to %q, want %d to %q", resp.StatusCode, resp.Header.Get("Location"), status, location)
+	}
+}
+
+// syncBuffer collects logs across goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }

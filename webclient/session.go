@@ -1,0 +1,205 @@
+package webclient
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// The session lives on the server (scs with its memory store); the browser
+// holds only its random id, in an HttpOnly cookie. It keeps:
+const sessionKey = "signin" // a sessionData
+
+// sessionData is a signed-in user's session.
+type sessionData struct {
+	Tokens tokenSet
+	// Claims are the ID token's claims as verified at sign-in (JSON), for
+	// the profile and for "who you are".
+	Claims []byte
+	// CSRF is the synchronizer token every form of this session carries.
+	CSRF string
+}
+
+// tokenSet is what the provider gave. It never leaves the server, except
+// on the token page's deliberate reveal.
+type tokenSet struct {
+	AccessToken  string
+	RefreshToken string
+	IDToken      string
+	Expiry       time.Time // of the access token; zero if the provider said nothing
+}
+
+func init() { gob.Register(sessionData{}) }
+
+// refreshMargin: an access token that expires within it is refreshed
+// before use, so that it does not expire on its way through the gateway.
+const refreshMargin = 30 * time.Second
+
+// Why a signed-in page could not get the user's tokens.
+var (
+	errSignedOut      = errors.New("not signed in")
+	errSessionExpired = errors.New("the session has expired")
+)
+
+// signedInUser is the session of the request, if it has one.
+func (a *App) session(ctx context.Context) (sessionData, bool) {
+	d, ok := a.sessions.Get(ctx, sessionKey).(sessionData)
+	return d, ok
+}
+
+// signedIn wraps a page that needs a signed-in user. Without a session it
+// sends the browser home with a notice: "expired" when the request still
+// carried a session cookie (the server-side session timed out or was
+// ended), "signin" otherwise.
+func (a *App) signedIn(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := a.session(r.Context()); !ok {
+			notice := "signin"
+			if _, err := r.Cookie(a.sessions.Cookie.Name); err == nil {
+				notice = "expired"
+			}
+			http.Redirect(w, r, "/?notice="+notice, http.StatusSeeOther)
+			return
+		}
+		next(w, r)
+	}
+}
+
+// withCSRF refuses a form whose csrf field is not this session's token.
+func (a *App) withCSRF(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if !a.validCSRF(r) {
+			a.log.Warn("csrf token missing or wrong", slog.String("path", r.URL.Path))
+			a.renderError(w, r, http.StatusForbidden, errorPage{
+				Title:   "Form refused",
+				Message: "This form's security token is missing or out of date (did you sign in again in another tab?). Reload the page and try again.",
+				Retry:   r.URL.Path,
+			})
+			return
+		}
+		next(w, r)
+	}
+}
+
+func (a *App) validCSRF(r *http.Request) bool {
+	d, ok := a.session(r.Context())
+	got := r.PostFormValue("csrf")
+	return ok && d.CSRF != "" && subtle.ConstantTimeCompare([]byte(got), []byte(d.CSRF)) == 1
+}
+
+// startSession stores a fresh sign-in under a new session id: whatever id
+// the browser had before (one an attacker planted, say) is dropped.
+func (a *App) startSession(ctx context.Context, tokens tokenSet, claims []byte) error {
+	if err := a.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	a.sessions.Put(ctx, sessionKey, sessionData{Tokens: tokens, Claims: claims, CSRF: rand.Text()})
+	return nil
+}
+
+// currentTokens returns the session's tokens, first refreshing the access
+// token if it has expired or is about to. A refresh the provider refuses
+// (refresh token expired, revoked or absent) ends the session:
+// errSessionExpired. A provider that cannot be reached leaves the session
+// as it is and returns the error.
+func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
+	d, ok := a.session(ctx)
+	if !ok {
+		return d, errSignedOut
+	}
+	if d.Tokens.Expiry.IsZero() || a.now().Add(refreshMargin).Before(d.Tokens.Expiry) {
+		return d, nil
+	}
+	if d.Tokens.RefreshToken == "" {
+		a.log.Info("session ended", slog.String("reason", "access token expired and no refresh token"))
+		a.sessions.Destroy(ctx)
+		return d, errSessionExpired
+	}
+	fresh, err := a.refresh(ctx, d.Tokens)
+	var refused *oauth2.RetrieveError
+	switch {
+	case errors.As(err, &refused) && refused.Response != nil && refused.Response.StatusCode < 500:
+		a.log.Info("session ended", slog.String("reason", "refresh refused"), slog.String("error_code", refused.ErrorCode))
+		a.sessions.Destroy(ctx)
+		return d, errSessionExpired
+	case err != nil:
+		return d, err
+	}
+	d.Tokens = fresh.tokens
+	if fresh.claims != nil {
+		d.Claims = fresh.claims
+	}
+	a.sessions.Put(ctx, sessionKey, d)
+	return d, nil
+}
+
+type refreshed struct {
+	tokens tokenSet
+	claims []byte // of a new ID token, if the provider sent one
+}
+
+// refresh redeems the refresh token once, however many requests ask at the
+// same time (see App.rotated).
+func (a *App) refresh(ctx context.Context, old tokenSet) (refreshed, error) {
+	a.refreshMu.Lock()
+	defer a.refreshMu.Unlock() // one refresh at a time: they are rare
+	key := sha256.Sum256([]byte(old.RefreshToken))
+	now := time.Now()
+	for k, r := range a.rotated {
+		if now.After(r.expires) {
+			delete(a.rotated, k)
+		}
+	}
+	if r, ok := a.rotated[key]; ok {
+		return refreshed{tokens: r.tokens}, nil
+	}
+	p := a.discovered() // set: a session exists only after a sign-in
+	if p == nil {
+		return refreshed{}, errors.New("the identity provider has not been discovered")
+	}
+	ctx, cancel := context.WithTimeout(oauth2ClientContext(ctx, a.cfg.HTTPClient), 10*time.Second)
+	defer cancel()
+	// A token with no access token is invalid, so the token source goes
+	// straight to the refresh grant.
+	tok, err := p.oauth2.TokenSource(ctx, &oauth2.Token{RefreshToken: old.RefreshToken}).Token()
+	if err != nil {
+		return refreshed{}, err
+	}
+	out := refreshed{tokens: tokenSet{
+		AccessToken:  tok.AccessToken,
+		RefreshToken: tok.RefreshToken, // the token source keeps the old one if none came back
+		IDToken:      old.IDToken,
+		Expiry:       tok.Expiry,
+	}}
+	if raw, _ := tok.Extra("id_token").(string); raw != "" {
+		// OIDC Core 12.2: a refreshed ID token is verified like the first,
+		// but carries no nonce.
+		idToken, err := p.verifier.Verify(ctx, raw)
+		if err != nil {
+			return refreshed{}, err
+		}
+		var claims json.RawMessage
+		if err := idToken.Claims(&claims); err != nil {
+			return refreshed{}, err
+		}
+		out.tokens.IDToken, out.claims = raw, claims
+	}
+	a.rotated[key] = rotation{tokens: out.tokens, expires: now.Add(time.Minute)}
+	a.log.Info("access token refreshed", slog.Time("expires", out.tokens.Expiry))
+	return out, nil
+}
+
+// oauth2ClientContext makes golang.org/x/oauth2 use client.
+func oauth2ClientContext(ctx context.Context, client *http.Client) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, client)
+}
