@@ -36,9 +36,10 @@ func NewLambdaHandler(router *gin.Engine) LambdaHandler {
 		}
 		res, err := adapter.ProxyWithContext(ctx, ev)
 		if err != nil {
-			// Only an event no gateway would send gets here (an invalid
-			// method): the adapter has logged it.
-			return errorResponse(http.StatusInternalServerError, "internal error"), nil
+			// The adapter could not make an http.Request of the event (an
+			// invalid method or domain name) and has printed why. That is
+			// malformed input, not a fault of the API.
+			return errorResponse(http.StatusBadRequest, "malformed request"), nil
 		}
 		return res, nil
 	}

@@ -73,6 +73,7 @@ var lambdaCases = []struct {
 	{"trailing-slash", 404},
 	{"wrong-method-pets", 405},
 	{"wrong-method-pet", 405},
+	{"malformed-event-method", 400},
 }
 
 // wantResponse is a testdata/responses file: an APIGatewayProxyResponse with
