@@ -241,8 +241,9 @@ func (a *App) routes() http.Handler {
 		})
 	}))
 	var h http.Handler = mux
-	h = a.sessions.LoadAndSave(h)
 	h = cop.Handler(h)
+	h = markSessionLoaded(h)
+	h = a.sessions.LoadAndSave(h)
 	h = a.securityHeaders(h)
 	h = a.recoverPanics(h)
 	h = a.logRequests(h)

@@ -178,7 +178,7 @@ func (a *App) call(ctx context.Context, c consoleCall, accessToken string) *call
 			res.Headers = append(res.Headers, header{name, strings.Join(v, ", ")})
 		}
 	}
-	res.Body = indentJSON(body)
+	res.Body = displayBody(body)
 	errorType := resp.Header.Get("x-amzn-ErrorType")
 	res.AnsweredBy, res.Meaning = explain(c, resp.StatusCode, errorType)
 	a.log.Info("api call", slog.String("action", c.Action), slog.String("method", c.Method), slog.String("path", c.Path),
@@ -266,4 +266,14 @@ func explain(c consoleCall, status int, errorType string) (answeredBy, meaning s
 		meaning = "An answer this sample does not expect (" + strconv.Itoa(status) + "); see the body."
 	}
 	return answeredBy, meaning
+}
+
+// displayBody is the body as received, except that long JSON is indented
+// for reading: a short answer such as {"message":"Unauthorized"} is shown
+// byte for byte.
+func displayBody(body []byte) string {
+	if len(body) < 100 {
+		return string(body)
+	}
+	return indentJSON(body)
 }

@@ -50,8 +50,21 @@ var (
 	errSessionExpired = errors.New("the session has expired")
 )
 
-// signedInUser is the session of the request, if it has one.
+// sessionLoaded marks a context in which scs has loaded the session:
+// outside it (an error page of an outer middleware) scs would panic.
+type sessionLoaded struct{}
+
+func markSessionLoaded(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionLoaded{}, true)))
+	})
+}
+
+// session is the signed-in session of the request, if it has one.
 func (a *App) session(ctx context.Context) (sessionData, bool) {
+	if ctx.Value(sessionLoaded{}) == nil {
+		return sessionData{}, false
+	}
 	d, ok := a.sessions.Get(ctx, sessionKey).(sessionData)
 	return d, ok
 }

@@ -1,0 +1,82 @@
+package webclient_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/example/petstore-oidc/webclient"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	valid := map[string]string{
+		"ISSUER":       "https://tenant.eu.auth0.com/",
+		"CLIENT_ID":    "abc",
+		"REDIRECT_URL": "http://localhost:8080/callback",
+		"API_URL":      "https://a1b2c3.execute-api.eu-west-1.amazonaws.com/Prod",
+		"SESSION_KEY":  strings.Repeat("ab", 32),
+	}
+	tests := []struct {
+		name    string
+		change  map[string]string
+		wantErr []string // each must be in the error; none: valid
+	}{
+		{"valid, public client", nil, nil},
+		{"all missing", map[string]string{"ISSUER": "", "CLIENT_ID": "", "REDIRECT_URL": "", "API_URL": "", "SESSION_KEY": ""},
+			[]string{"ISSUER is required", "CLIENT_ID is required", "REDIRECT_URL is required", "API_URL is required", "SESSION_KEY is required"}},
+		{"session key too short", map[string]string{"SESSION_KEY": "abcd"}, []string{"SESSION_KEY must be 32 bytes"}},
+		{"session key not hex", map[string]string{"SESSION_KEY": strings.Repeat("zz", 32)}, []string{"SESSION_KEY must be 32 bytes"}},
+		{"plain http issuer off localhost", map[string]string{"ISSUER": "http://idp.example.com"}, []string{"ISSUER", "https"}},
+		{"plain http issuer on localhost", map[string]string{"ISSUER": "http://localhost:9000"}, nil},
+		{"redirect URL without a path", map[string]string{"REDIRECT_URL": "http://localhost:8080"}, []string{"REDIRECT_URL", "path of its own"}},
+		{"redirect URL on an app page", map[string]string{"REDIRECT_URL": "http://localhost:8080/console"}, []string{"REDIRECT_URL"}},
+		{"API URL not a URL", map[string]string{"API_URL": "execute-api"}, []string{"API_URL"}},
+		{"scopes without openid", map[string]string{"SCOPES": "pets:read"}, []string{"SCOPES", "openid"}},
+		{"bad logout URL", map[string]string{"LOGOUT_URL": "/logout"}, []string{"LOGOUT_URL"}},
+		{"Cognito logout URL", map[string]string{"LOGOUT_URL": "https://petstore.auth.eu-west-1.amazoncognito.com/logout?client_id=abc&logout_uri=http%3A%2F%2Flocalhost%3A8080%2F"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range valid {
+				env[k] = v
+			}
+			for k, v := range tt.change {
+				env[k] = v
+			}
+			cfg, err := webclient.ConfigFromEnv(func(k string) string { return env[k] })
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want %q (config %+v)", tt.wantErr, cfg)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+func TestConfigFromEnvReadsEveryVariable(t *testing.T) {
+	env := map[string]string{
+		"ISSUER": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC", "CLIENT_ID": "id", "CLIENT_SECRET": "s3cret",
+		"REDIRECT_URL": "https://app.example.com/callback", "API_URL": "https://api.example.com/Prod", "AUDIENCE": "https://petstore.example.com",
+		"SCOPES": "openid email https://petstore.example.com/pets:read", "SESSION_KEY": strings.Repeat("01", 32),
+		"LOGOUT_URL": "https://d.auth.eu-west-1.amazoncognito.com/logout?client_id=id&logout_uri=https%3A%2F%2Fapp.example.com%2F",
+		"POST_LOGOUT_REDIRECT_URL": "https://app.example.com/",
+	}
+	cfg, err := webclient.ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ClientSecret != "s3cret" || cfg.Audience != env["AUDIENCE"] || cfg.LogoutURL != env["LOGOUT_URL"] ||
+		!slices.Equal(cfg.Scopes, strings.Fields(env["SCOPES"])) || len(cfg.SessionKey) != 32 || cfg.PostLogoutRedirectURL != env["POST_LOGOUT_REDIRECT_URL"] {
+		t.Errorf("config %+v", cfg)
+	}
+}
