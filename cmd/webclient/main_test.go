@@ -1,0 +1,37 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+// A missing or wrong variable stops the command before it listens, with
+// an error that names the variable.
+func TestRunRefusesABadEnvironment(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"empty", map[string]string{}, []string{"ISSUER", "CLIENT_ID", "REDIRECT_URL", "API_URL", "SESSION_KEY"}},
+		{"short key", map[string]string{
+			"ISSUER": "https://idp.example.com", "CLIENT_ID": "c", "REDIRECT_URL": "http://localhost:8080/callback",
+			"API_URL": "http://localhost:3000", "SESSION_KEY": "00",
+		}, []string{"SESSION_KEY must be 32 bytes"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(slog.New(slog.NewTextHandler(io.Discard, nil)), func(k string) string { return tt.env[k] })
+			if err == nil {
+				t.Fatal("run accepted the environment")
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not name %s", err, want)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,336 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/example/petstore-oidc/local/stack"
+)
+
+// stepTimeout bounds each step, so that a stuck page fails the test
+// instead of hanging it.
+const stepTimeout = 20 * time.Second
+
+// TestBrowser follows the tutorial in a real browser: alice signs in, lists
+// pets (200), creates one (201) and sees it, tries the no-token and
+// tampered-token demonstrations (401), looks at her token and profile and
+// signs out; bob signs in and cannot create a pet (403).
+func TestBrowser(t *testing.T) {
+	chromium := findChromium(t)
+	logs := &logBuffer{}
+	s, err := stack.Start(context.Background(), stack.Options{
+		TemplatePath: "../../template.yaml",
+		IdPAddr:      "127.0.0.1:0",
+		GatewayAddr:  "127.0.0.1:0",
+		WebAddr:      "127.0.0.1:0",
+		Logger:       slog.New(slog.NewJSONHandler(logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	b := newBrowser(t, chromium, s)
+
+	steps := []struct {
+		name string
+		run  func(b *browser)
+	}{
+		{"home page signed out", func(b *browser) {
+			b.open("/")
+			b.waitText("#signin", "Sign in")
+			b.screenshot("01-home-signed-out")
+		}},
+		{"alice signs in", func(b *browser) {
+			b.click("#signin")
+			b.waitVisible(`input[name="username"]`)
+			b.screenshot("02-idp-sign-in")
+			b.signInAtIdP("alice")
+			b.waitText("#whoami", "Signed in as Alice Example")
+			b.screenshot("03-home-signed-in")
+		}},
+		{"alice lists pets: 200", func(b *browser) {
+			b.open("/console")
+			b.waitVisible("#call-list")
+			b.screenshot("04-console")
+			b.call("#call-list", "200 OK")
+			b.waitText("#body", `"type": "dog"`)
+			b.screenshot("05-console-list-pets-200")
+		}},
+		{"alice creates a pet: 201, and sees it", func(b *browser) {
+			b.fill("#pet-type", "bird")
+			b.fill("#pet-price", "42.5")
+			b.call("#call-create", "201 Created")
+			b.waitText("#body", `"type":"bird"`)
+			b.waitText("#result", "Location")
+			b.screenshot("06-console-create-pet-201")
+			b.call("#call-list", "200 OK")
+			b.waitText("#body", `"type": "bird"`)
+		}},
+		{"no token: 401", func(b *browser) {
+			b.call("#call-no-token", "401 Unauthorized")
+			b.waitText("#meaning", "no Authorization header")
+			b.waitText("#result", "UnauthorizedException")
+			b.screenshot("07-console-no-token-401")
+		}},
+		{"tampered token: 401", func(b *browser) {
+			b.call("#call-tampered", "401 Unauthorized")
+			b.waitText("#meaning", "signature no longer matches")
+			b.screenshot("08-console-tampered-token-401")
+		}},
+		{"token page", func(b *browser) {
+			b.open("/token")
+			b.waitText("#token-claims", "pets:write")
+			b.waitText("main", "Decoded here for display only")
+			b.screenshot("09-token")
+		}},
+		{"profile page", func(b *browser) {
+			b.open("/profile")
+			b.waitText("main", "alice@example.com")
+			b.screenshot("10-profile")
+		}},
+		{"alice signs out", func(b *browser) {
+			b.click("#signout")
+			b.waitText("#signin", "Sign in")
+			if loc := b.location(); loc != s.WebURL+"/" {
+				b.t.Fatalf("after sign-out the browser is at %s, want %s/", loc, s.WebURL)
+			}
+			b.screenshot("11-signed-out")
+		}},
+		{"bob signs in and cannot create a pet: 403", func(b *browser) {
+			b.click("#signin")
+			b.signInAtIdP("bob")
+			b.waitText("#whoami", "Signed in as Bob Example")
+			b.open("/console")
+			b.call("#call-create", "403 Forbidden")
+			b.waitText("#result", "AccessDeniedException")
+			b.waitText("#meaning", "needs pets:write")
+			b.screenshot("12-console-bob-create-403")
+			b.call("#call-list", "200 OK")
+		}},
+		{"bob signs out", func(b *browser) {
+			b.click("#signout")
+			b.waitText("#signin", "Sign in")
+		}},
+	}
+	for _, step := range steps {
+		if !t.Run(step.name, func(t *testing.T) {
+			b.t = t
+			step.run(b)
+		}) {
+			return // the later steps build on this one
+		}
+	}
+	if strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Errorf("the stack logged errors:\n%s", logs.String())
+	}
+}
+
+// findChromium returns Debian's chromium. Without it the test skips on a
+// developer machine, and fails in CI, where it must run.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("CHROMIUM")
+	if path == "" {
+		for _, name := range []string{"chromium", "chromium-browser"} {
+			if p, err := exec.LookPath(name); err == nil {
+				path = p
+				break
+			}
+		}
+	}
+	if path == "" {
+		msg := "chromium not found: install it with `apt-get install -y chromium` (or set CHROMIUM to its path) to run the browser tests"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg + " (CI must run them)")
+		}
+		t.Skip(msg)
+	}
+	return path
+}
+
+// browser is one headless chromium with a fresh profile, driven step by
+// step.
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	web   string
+	shots string
+}
+
+func newBrowser(t *testing.T, chromium string, s *stack.Stack) *browser {
+	t.Helper()
+	profile := t.TempDir() // removed after the browser has stopped (cleanups run last-in first-out)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true), // containers have a small /dev/shm
+		chromedp.Flag("password-store", "basic"),
+		chromedp.Flag("force-color-profile", "srgb"),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1280, 860),
+		chromedp.WSURLReadTimeout(30*time.Second),
+	)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancel)
+	// The first Do starts the browser, which lives as long as the context
+	// it is given: ctx itself, not a shorter one. WSURLReadTimeout bounds
+	// the start.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium (%s): %v", chromium, err)
+	}
+	return &browser{t: t, ctx: ctx, web: s.WebURL, shots: screenshotDir(t)}
+}
+
+// screenshotDir is SCREENSHOTS_DIR (make screenshots sets it to
+// docs/images), else a temporary directory.
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("SCREENSHOTS_DIR")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// do runs actions within one step's time limit.
+func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("not done within %s", stepTimeout)
+		}
+		b.t.Fatalf("%s: %v\n(page at %s)\n%s", what, err, b.location(), b.pageText())
+	}
+}
+
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.do("open "+path, chromedp.Navigate(b.web+path))
+}
+
+func (b *browser) click(sel string) {
+	b.t.Helper()
+	b.do("click "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+}
+
+func (b *browser) fill(sel, value string) {
+	b.t.Helper()
+	b.do("fill "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), value))
+}
+
+func (b *browser) waitVisible(sel string) {
+	b.t.Helper()
+	b.do("wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+}
+
+// waitText waits until the element's text holds want.
+func (b *browser) waitText(sel, want string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	var last string
+	for ctx.Err() == nil {
+		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err == nil && strings.Contains(text, want) {
+			return
+		}
+		last = text
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.t.Fatalf("%s never showed %q within %s; last text:\n%s\n(page at %s)", sel, want, stepTimeout, last, b.location())
+}
+
+// call presses a console button and waits for the answer's status.
+func (b *browser) call(button, wantStatus string) {
+	b.t.Helper()
+	b.click(button)
+	b.waitText("#status", wantStatus)
+}
+
+// signInAtIdP fills the development IdP's login form (the demo users'
+// passwords are their names).
+func (b *browser) signInAtIdP(user string) {
+	b.t.Helper()
+	b.do("sign in as "+user,
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), user),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), user),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+	)
+}
+
+func (b *browser) location() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	return loc
+}
+
+func (b *browser) pageText() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+	defer cancel()
+	text, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	return text
+}
+
+// screenshot saves the whole page as name.png.
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(b.shots, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot %s", path)
+}
+
+// logBuffer collects the stack's logs across its goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
