@@ -11,7 +11,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # apt-get needs root: prefix it with sudo when not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: local test fuzz build bench loadtest lint deploy
+.PHONY: local test fuzz build bench loadtest lint deploy screenshots
 
 ## local: the whole stack on localhost: IdP :9000, API gateway :3000, web client :8080 (Ctrl-C stops it)
 local:
@@ -60,6 +60,10 @@ lint:
 	go vet ./...
 	go run $(STATICCHECK) ./...
 	go mod tidy -diff
+
+## screenshots: run the browser tests and save each step's screenshot to docs/images (needs chromium)
+screenshots:
+	SCREENSHOTS_DIR=$(CURDIR)/docs/images go test -count=1 -run TestBrowser ./local/e2e
 
 ## help: list the targets
 help:
