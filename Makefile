@@ -26,6 +26,7 @@ test:
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzExtractBearerToken$$' -fuzztime $(FUZZTIME) ./authorizer
 	go test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(FUZZTIME) ./authorizer
+	go test -run '^$$' -fuzz '^FuzzLambdaHandler$$' -fuzztime $(FUZZTIME) ./api
 
 ## build: build each function's bootstrap as `sam build` does (linux/arm64, static) into build/<LogicalId>/
 build:

@@ -469,14 +469,16 @@ func (g *Gateway) proxyEvent(r *http.Request, ex *exchange, rt *route, path stri
 		Path:       path,
 		HTTPMethod: r.Method,
 		RequestContext: events.APIGatewayProxyRequestContext{
-			AccountID:        g.cfg.AccountID,
-			ResourceID:       "local",
-			Stage:            g.cfg.API.StageName,
-			RequestID:        ex.requestID,
-			ResourcePath:     rt.Path,
-			HTTPMethod:       r.Method,
-			APIID:            g.cfg.APIID,
-			Path:             "/" + g.cfg.API.StageName + strings.TrimSuffix(path, "/"),
+			AccountID:    g.cfg.AccountID,
+			ResourceID:   "local",
+			Stage:        g.cfg.API.StageName,
+			RequestID:    ex.requestID,
+			ResourcePath: rt.Path,
+			HTTPMethod:   r.Method,
+			APIID:        g.cfg.APIID,
+			// What the caller asked for: with the stage, as on an
+			// execute-api URL, or without, as at sam local's root.
+			Path:             r.URL.Path,
 			Protocol:         r.Proto,
 			RequestTime:      now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
 			RequestTimeEpoch: now.UnixMilli(),
@@ -486,9 +488,6 @@ func (g *Gateway) proxyEvent(r *http.Request, ex *exchange, rt *route, path stri
 				UserAgent: r.UserAgent(),
 			},
 		},
-	}
-	if path == "/" {
-		e.RequestContext.Path = "/" + g.cfg.API.StageName + "/"
 	}
 	if len(params) > 0 {
 		e.PathParameters = params

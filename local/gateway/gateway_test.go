@@ -306,6 +306,9 @@ func TestPublicRoutePreflightAndRequestBody(t *testing.T) {
 	if e := g.f.lastEvent(t); e.RequestContext.Authorizer != nil || e.Resource != "/" {
 		t.Errorf("public event %+v", e)
 	}
+	if e := g.f.lastEvent(t); e.RequestContext.Path != "/" || e.RequestContext.Stage != "Prod" {
+		t.Errorf("a caller without the stage: requestContext.path %q", e.RequestContext.Path)
+	}
 	resp, _ := g.do(t, "OPTIONS", "/pets", "", nil)
 	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:8080" ||
 		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") || g.f.authCalls.Load() != 0 {

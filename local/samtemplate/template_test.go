@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/example/petstore-oidc/api"
 	"github.com/example/petstore-oidc/authorizer"
 	"github.com/example/petstore-oidc/internal/lambdatest"
 	"github.com/example/petstore-oidc/internal/testissuer"
@@ -231,6 +232,27 @@ func TestAuthorizerConfigComesFromTheTemplate(t *testing.T) {
 	}
 	if got := tpl.Parameters["RouteScopes"]; got != authorizer.DefaultRouteScopes {
 		t.Errorf("RouteScopes default %q differs from the authorizer's %q", got, authorizer.DefaultRouteScopes)
+	}
+}
+
+// TestPetStoreConfigComesFromTheTemplate: the API's environment in the
+// template configures it, and CORS follows the CorsAllowOrigin parameter.
+func TestPetStoreConfigComesFromTheTemplate(t *testing.T) {
+	fn, err := load(t, map[string]string{"CorsAllowOrigin": "https://app.example.com"}).Function("PetStoreFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := api.OptionsFromEnv(func(k string) string { return fn.Environment[k] })
+	if err != nil {
+		t.Fatalf("the template's environment does not configure the PetStore: %v", err)
+	}
+	if opts.AllowOrigin != "https://app.example.com" || opts.DevMode {
+		t.Errorf("options %+v", opts)
+	}
+	for k := range fn.Environment {
+		if k != api.EnvCORSAllowOrigin {
+			t.Errorf("the template sets %s, which the PetStore does not read", k)
+		}
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/example/petstore-oidc/api"
 	"github.com/example/petstore-oidc/authorizer"
 	"github.com/example/petstore-oidc/local/gateway"
@@ -139,7 +141,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	router := api.NewRouter(api.Options{Store: api.NewMemoryStore(), Logger: log.With("component", "api")})
+	router, err := newRouter(tpl, log.With("component", "api"))
+	if err != nil {
+		return nil, err
+	}
 	var authorize gateway.AuthorizerFunc = authz.Handle
 	if opts.WrapAuthorizer != nil {
 		authorize = opts.WrapAuthorizer(authorize)
@@ -202,6 +207,21 @@ func newAuthorizer(ctx context.Context, tpl *samtemplate.Template, log *slog.Log
 	}
 	cfg.Logger = log
 	return authorizer.New(ctx, cfg)
+}
+
+// newRouter configures the PetStore from the environment the template
+// gives its function, as Lambda would.
+func newRouter(tpl *samtemplate.Template, log *slog.Logger) (*gin.Engine, error) {
+	fn, err := tpl.Function("PetStoreFunction")
+	if err != nil {
+		return nil, err
+	}
+	opts, err := api.OptionsFromEnv(func(k string) string { return fn.Environment[k] })
+	if err != nil {
+		return nil, err
+	}
+	opts.Store, opts.Logger = api.NewMemoryStore(), log
+	return api.NewRouter(opts), nil
 }
 
 func (s *Stack) serve(l net.Listener, h http.Handler) {
