@@ -68,7 +68,7 @@ func TestConfigFromEnvReadsEveryVariable(t *testing.T) {
 		"ISSUER": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC", "CLIENT_ID": "id", "CLIENT_SECRET": "s3cret",
 		"REDIRECT_URL": "https://app.example.com/callback", "API_URL": "https://api.example.com/Prod", "AUDIENCE": "https://petstore.example.com",
 		"SCOPES": "openid email https://petstore.example.com/pets:read", "SESSION_KEY": strings.Repeat("01", 32),
-		"LOGOUT_URL": "https://d.auth.eu-west-1.amazoncognito.com/logout?client_id=id&logout_uri=https%3A%2F%2Fapp.example.com%2F",
+		"LOGOUT_URL":               "https://d.auth.eu-west-1.amazoncognito.com/logout?client_id=id&logout_uri=https%3A%2F%2Fapp.example.com%2F",
 		"POST_LOGOUT_REDIRECT_URL": "https://app.example.com/",
 	}
 	cfg, err := webclient.ConfigFromEnv(func(k string) string { return env[k] })

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -68,8 +69,15 @@ var shownResponseHeaders = []string{
 // maxShownBody bounds what is read of an API answer.
 const maxShownBody = 64 << 10
 
+// The console's forms start with a pet that exists and a valid new pet.
+const (
+	defaultPetID    = "1"
+	defaultPetType  = "dog"
+	defaultPetPrice = "249.99"
+)
+
 func (a *App) console(w http.ResponseWriter, r *http.Request) {
-	data := consoleData{PetID: "1", PetType: "dog", PetPrice: "249.99"}
+	data := consoleData{PetID: defaultPetID, PetType: defaultPetType, PetPrice: defaultPetPrice}
 	if d, ok := a.session(r.Context()); ok {
 		if jwt, err := decodeJWT(d.Tokens.AccessToken); err == nil {
 			data.Scopes = jwt.scopes()
@@ -86,7 +94,8 @@ func (a *App) consoleCall(w http.ResponseWriter, r *http.Request) {
 		PetType:  strings.TrimSpace(r.PostFormValue("type")),
 		PetPrice: strings.TrimSpace(r.PostFormValue("price")),
 	}
-	call, ok := a.buildCall(r.PostFormValue("action"), data)
+	action := r.PostFormValue("action")
+	call, ok := a.buildCall(action, data)
 	if !ok {
 		a.renderError(w, r, http.StatusBadRequest, errorPage{Title: "Unknown action", Message: "The console has no such call.", Retry: "/console"})
 		return
@@ -100,6 +109,13 @@ func (a *App) consoleCall(w http.ResponseWriter, r *http.Request) {
 		data.Scopes = jwt.scopes()
 	}
 	data.Result = a.call(r.Context(), call, d.Tokens.AccessToken)
+	// Each form sends only its own fields: the others show their defaults.
+	if action != "get" {
+		data.PetID = defaultPetID
+	}
+	if action != "create" {
+		data.PetType, data.PetPrice = defaultPetType, defaultPetPrice
+	}
 	a.render(w, r, http.StatusOK, "console", view{Title: "API console", Nav: "console", Data: data})
 }
 
@@ -110,7 +126,7 @@ func (a *App) buildCall(action string, form consoleData) (consoleCall, bool) {
 	case "get":
 		id := form.PetID
 		if id == "" {
-			id = "1"
+			id = defaultPetID
 		}
 		return consoleCall{Action: action, Title: "Get a pet", Method: http.MethodGet, Path: "/pets/" + url.PathEscape(id)}, true
 	case "create":
@@ -164,7 +180,7 @@ func (a *App) call(ctx context.Context, c consoleCall, accessToken string) *call
 
 	start := time.Now()
 	resp, err := a.apiClient().Do(req)
-	res.Duration = time.Since(start).Round(time.Millisecond).String()
+	res.Duration = fmt.Sprintf("%.1f ms", float64(time.Since(start).Microseconds())/1000)
 	if err != nil {
 		res.Error = "The API at " + a.cfg.APIURL + " could not be reached: " + errorText(err) + ". Check API_URL and that the API is deployed (or the local stack running)."
 		a.log.Warn("api call failed", slog.String("action", c.Action), slog.String("error", errorText(err)))

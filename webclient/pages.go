@@ -103,6 +103,7 @@ func (a *App) home(w http.ResponseWriter, r *http.Request) {
 // claimRow is one claim of a token, for a table.
 type claimRow struct {
 	Name, Value, Meaning string
+	Note                 string // e.g. a time claim as a date
 }
 
 func (a *App) profile(w http.ResponseWriter, r *http.Request) {
@@ -136,7 +137,7 @@ func userFrom(claims []byte) *user {
 // claimMeanings explain the claims a newcomer meets in ID and access
 // tokens.
 var claimMeanings = map[string]string{
-	"iss":                "issuer: who made the token; the authorizer compares it exactly",
+	"iss":                "issuer: who made the token (compared exactly)",
 	"sub":                "subject: the user (or machine client) the token is about",
 	"aud":                "audience: who the token is for (the API for an access token, this app for an ID token)",
 	"exp":                "expires at",
@@ -185,18 +186,26 @@ func claimRows(raw []byte) ([]claimRow, string) {
 	sort.Strings(names)
 	rows := make([]claimRow, 0, len(names))
 	for _, n := range names {
-		v := compactValue(claims[n])
-		if timeClaims[n] {
-			var secs json.Number
-			if json.Unmarshal(claims[n], &secs) == nil {
-				if i, err := secs.Int64(); err == nil {
-					v += " (" + time.Unix(i, 0).UTC().Format("2006-01-02 15:04:05 UTC") + ")"
-				}
-			}
+		row := claimRow{Name: n, Value: compactValue(claims[n]), Meaning: claimMeanings[n]}
+		if t, ok := unixTime(claims[n]); ok && timeClaims[n] {
+			row.Note = t.UTC().Format("2006-01-02 15:04:05 UTC")
 		}
-		rows = append(rows, claimRow{Name: n, Value: v, Meaning: claimMeanings[n]})
+		rows = append(rows, row)
 	}
 	return rows, indentJSON(raw)
+}
+
+// unixTime reads a NumericDate claim.
+func unixTime(raw json.RawMessage) (time.Time, bool) {
+	var secs json.Number
+	if json.Unmarshal(raw, &secs) != nil {
+		return time.Time{}, false
+	}
+	i, err := secs.Int64()
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(i, 0), true
 }
 
 // compactValue shows a string without quotes, anything else as JSON.

@@ -98,7 +98,13 @@ func (a *App) token(w http.ResponseWriter, r *http.Request) {
 		data.Claims, data.ClaimsJSON = claimRows(jwt.rawClaims)
 		data.Scopes = jwt.scopes()
 	}
-	if exp := d.Tokens.Expiry; !exp.IsZero() {
+	exp := d.Tokens.Expiry
+	if jwt, err := decodeJWT(at); err == nil {
+		if t, ok := unixTime(jwt.Claims["exp"]); ok {
+			exp = t // the same second as the claim table shows
+		}
+	}
+	if !exp.IsZero() {
 		now := a.now()
 		data.Expires = exp.UTC().Format(time.RFC3339)
 		data.ExpiresAt = exp.Local().Format("15:04:05")

@@ -29,16 +29,7 @@ const stepTimeout = 20 * time.Second
 func TestBrowser(t *testing.T) {
 	chromium := findChromium(t)
 	logs := &logBuffer{}
-	s, err := stack.Start(context.Background(), stack.Options{
-		TemplatePath: "../../template.yaml",
-		IdPAddr:      "127.0.0.1:0",
-		GatewayAddr:  "127.0.0.1:0",
-		WebAddr:      "127.0.0.1:0",
-		Logger:       slog.New(slog.NewJSONHandler(logs, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := startStack(t, slog.New(slog.NewJSONHandler(logs, nil)))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -57,9 +48,9 @@ func TestBrowser(t *testing.T) {
 		}},
 		{"alice signs in", func(b *browser) {
 			b.click("#signin")
-			b.waitVisible(`input[name="username"]`)
+			b.fillIdPForm("alice")
 			b.screenshot("02-idp-sign-in")
-			b.signInAtIdP("alice")
+			b.click(`button[type="submit"]`)
 			b.waitText("#whoami", "Signed in as Alice Example")
 			b.screenshot("03-home-signed-in")
 		}},
@@ -113,7 +104,8 @@ func TestBrowser(t *testing.T) {
 		}},
 		{"bob signs in and cannot create a pet: 403", func(b *browser) {
 			b.click("#signin")
-			b.signInAtIdP("bob")
+			b.fillIdPForm("bob")
+			b.click(`button[type="submit"]`)
 			b.waitText("#whoami", "Signed in as Bob Example")
 			b.open("/console")
 			b.call("#call-create", "403 Forbidden")
@@ -138,6 +130,29 @@ func TestBrowser(t *testing.T) {
 	if strings.Contains(logs.String(), `"level":"ERROR"`) {
 		t.Errorf("the stack logged errors:\n%s", logs.String())
 	}
+}
+
+// startStack starts the whole stack on free loopback ports. For the
+// documentation's screenshots (SCREENSHOTS_DIR set) it first tries the
+// ports a reader sees with `make local`, so that the pages show the same
+// URLs.
+func startStack(t *testing.T, log *slog.Logger) *stack.Stack {
+	t.Helper()
+	opts := stack.Options{TemplatePath: "../../template.yaml", Logger: log}
+	if os.Getenv("SCREENSHOTS_DIR") != "" {
+		opts.IdPAddr, opts.GatewayAddr, opts.WebAddr = "localhost:9000", "localhost:3000", "localhost:8080"
+		s, err := stack.Start(context.Background(), opts)
+		if err == nil {
+			return s
+		}
+		t.Logf("the usual ports are taken (%v): the screenshots show other ports", err)
+	}
+	opts.IdPAddr, opts.GatewayAddr, opts.WebAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	s, err := stack.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // findChromium returns Debian's chromium. Without it the test skips on a
@@ -275,15 +290,14 @@ func (b *browser) call(button, wantStatus string) {
 	b.waitText("#status", wantStatus)
 }
 
-// signInAtIdP fills the development IdP's login form (the demo users'
+// fillIdPForm fills the development IdP's login form (the demo users'
 // passwords are their names).
-func (b *browser) signInAtIdP(user string) {
+func (b *browser) fillIdPForm(user string) {
 	b.t.Helper()
-	b.do("sign in as "+user,
+	b.do("fill the sign-in form for "+user,
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), user),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), user),
-		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
 	)
 }
 
