@@ -33,7 +33,6 @@ type App struct {
 	secure   bool   // the app is served over https: Secure cookies, __Host- names
 	callback string // the path of RedirectURL
 	sessions *scs.SessionManager
-	store    *memstore.MemStore
 	sealer   *securecookie.SecureCookie
 	handler  http.Handler
 	now      func() time.Time // the clock for token expiry (tests move it)
@@ -88,9 +87,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.store = memstore.NewWithCleanupInterval(time.Minute)
 	a.sessions = scs.New()
-	a.sessions.Store = a.store
+	// The memory store drops expired sessions every minute, for the life of
+	// the process. (Its StopCleanup races with its own start, so the app
+	// offers no Close.)
+	a.sessions.Store = memstore.New()
 	a.sessions.Lifetime = cfg.SessionLifetime
 	a.sessions.IdleTimeout = cfg.SessionIdleTimeout
 	a.sessions.Cookie = scs.SessionCookie{
@@ -126,9 +127,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 // ServeHTTP serves the web client.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
-
-// Close stops the session store's background cleanup.
-func (a *App) Close() { a.store.StopCleanup() }
 
 // newSealer derives the sign-in cookies' keys from the session key: one to
 // authenticate (HMAC-SHA256), one to encrypt (AES-256). HKDF keeps the two

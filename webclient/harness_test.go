@@ -103,7 +103,6 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(e.app.Close)
 	webSrv.Config.Handler = e.app
 	webSrv.Start()
 	t.Cleanup(webSrv.Close)

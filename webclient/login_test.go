@@ -272,7 +272,6 @@ func TestUnreachableProvider(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New must not fail on an unreachable provider: %v", err)
 	}
-	defer app.Close()
 	for _, path := range []string{"/login", "/callback?code=x&state=y"} {
 		rec := httptest.NewRecorder()
 		app.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))

@@ -39,7 +39,6 @@ func run(log *slog.Logger, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	defer app.Close()
 	srv := &http.Server{Addr: cmp.Or(getenv("LISTEN_ADDR"), "localhost:8080"), Handler: app, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
