@@ -48,6 +48,10 @@ func TestSignInCookies(t *testing.T) {
 
 	resp, _ := e.get(t, callback)
 	wantRedirect(t, resp, http.StatusSeeOther, "/")
+	cq := mustURL(callback).Query()
+	if logs := e.logs.String(); strings.Contains(logs, cq.Get("code")) || strings.Contains(logs, cq.Get("state")) {
+		t.Error("the code or the state was logged")
+	}
 	cleared := map[string]bool{}
 	var session *http.Cookie
 	for _, c := range resp.Cookies() {
