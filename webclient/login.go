@@ -92,7 +92,7 @@ func (a *App) finishSignIn(r *http.Request, flow flowValues) (*oidc.IDToken, *ca
 			"This answer does not belong to the sign-in this browser started (the state does not match), so it was ignored.", ""}
 	}
 	if code := q.Get("error"); code != "" {
-		detail := code
+		detail := truncate(code, 100)
 		if d := q.Get("error_description"); d != "" {
 			detail += ": " + truncate(d, 300)
 		}
