@@ -71,6 +71,8 @@ func main() {
 	if _, ok := samples["Bootstrap"]; ok {
 		fmt.Println()
 		fmt.Printf("- bootstrap, spawn to first answer: **%.1f ms** median (target under 15 ms)\n", median("Bootstrap", "ms-to-first-answer"))
+		fmt.Printf("- the smallest Go function on the same harness, same run: %.1f ms; the authorizer's own share: **%.1f ms**\n",
+			median("Bootstrap", "ms-minimal-function"), median("Bootstrap", "ms-own-cold-start"))
 		fmt.Printf("- bootstrap, peak RSS: **%.1f MiB** (target 16 MiB or less)\n", median("Bootstrap", "MiB-peak-RSS"))
 		fmt.Printf("- bootstrap, linux/arm64 binary: **%.1f MiB** (target 10 MiB or less)\n", median("Bootstrap", "MiB-arm64-binary"))
 	}
