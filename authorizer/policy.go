@@ -142,12 +142,24 @@ func ParseMethodARN(s string) (MethodARN, error) {
 		return bad("no API id, stage and method")
 	}
 	for _, field := range []string{m.Partition, m.Region, m.Account, m.APIID, m.Stage, m.Method} {
-		if field == "" || strings.ContainsAny(field, "*?/: ") {
+		if !arnField(field) {
 			return bad("empty field or wildcard")
 		}
 	}
 	m.stageARN = s[:len(s)-len(rest)-1]
 	return m, nil
+}
+
+// arnField accepts a non-empty ARN field without wildcards, separators or
+// spaces.
+func arnField(f string) bool {
+	for i := 0; i < len(f); i++ {
+		switch c := f[i]; {
+		case c <= ' ', c == '*', c == '?', c == '/', c == ':':
+			return false
+		}
+	}
+	return f != ""
 }
 
 // StageARN is the ARN prefix that covers every route of the stage.
