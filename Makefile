@@ -11,7 +11,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # apt-get needs root: prefix it with sudo when not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: local test fuzz build bench loadtest lint deploy screenshots
+.PHONY: local test fuzz build bench loadtest smoke lint deploy screenshots
 
 ## local: the whole stack on localhost: IdP :9000, API gateway :3000, web client :8080 (Ctrl-C stops it)
 local:
@@ -49,6 +49,10 @@ bench:
 loadtest:
 	@command -v wrk >/dev/null || { echo "installing wrk"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 	go run ./internal/loadtest
+
+## smoke: clone the repository, start it with make local, call it as the docs do, stop it
+smoke:
+	./scripts/smoke.sh
 
 ## deploy: sam build && sam deploy, with the Go build settings SAM cannot pass itself (first time: make deploy GUIDED=1)
 deploy:
