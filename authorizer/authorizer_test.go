@@ -18,6 +18,7 @@ import (
 	"github.com/MicahParks/jwkset"
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/example/petstore-oidc/internal/testissuer"
+	"github.com/example/petstore-oidc/internal/testlog"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -429,7 +430,7 @@ func TestVerifiedTokenCacheIsBounded(t *testing.T) {
 }
 
 func TestJWKSOutageAtColdStartThenRecovery(t *testing.T) {
-	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &syncBuffer{}}
+	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
 	e.idp.SetMode(testissuer.Down)
 	e.start()
 	token := "Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)
@@ -500,7 +501,7 @@ func TestUnknownKIDFloodIsRateLimited(t *testing.T) {
 }
 
 func TestHangingJWKSStillAnswersWithin4s(t *testing.T) {
-	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &syncBuffer{}}
+	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
 	e.idp.SetMode(testissuer.Hang)
 	start := time.Now()
 	e.start() // cold start
@@ -535,7 +536,7 @@ func TestJWKSDiscovery(t *testing.T) {
 		t.Errorf("discovery fetched %d times", e.idp.DiscoveryHits.Load())
 	}
 
-	bad := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &syncBuffer{}}
+	bad := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
 	bad.idp.SetDiscoveryIssuer("https://impostor.example.com")
 	bad.start(func(c *Config) { c.JWKSURI = "" })
 	if _, err := bad.authorize("Bearer " + testissuer.Sign(t, "key-a", bad.claims(), nil)); err == nil || bad.lastDecision()["reason"] != "jwks_unavailable" {

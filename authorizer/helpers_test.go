@@ -1,7 +1,6 @@
 package authorizer
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/example/petstore-oidc/internal/testissuer"
+	"github.com/example/petstore-oidc/internal/testlog"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -46,7 +46,7 @@ type env struct {
 	t     testing.TB
 	idp   *testissuer.Issuer
 	clock *clock
-	logs  *syncBuffer
+	logs  *testlog.Buffer
 	auth  *Authorizer
 }
 
@@ -54,7 +54,7 @@ type envOption func(*Config)
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
-	e := &env{t: t, idp: testissuer.New(t, "key-a", "key-b"), clock: newClock(), logs: &syncBuffer{}}
+	e := &env{t: t, idp: testissuer.New(t, "key-a", "key-b"), clock: newClock(), logs: &testlog.Buffer{}}
 	e.start(opts...)
 	return e
 }
@@ -114,22 +114,4 @@ func (e *env) lastDecision() map[string]any {
 	}
 	e.t.Fatalf("no decision logged; log:\n%s", e.logs.String())
 	return nil
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example/petstore-oidc/internal/testlog"
 	"github.com/example/petstore-oidc/local/stack"
 )
 
@@ -20,7 +21,7 @@ import (
 // PetStore): each call shows the status, the gateway's headers and what the
 // status means, and the page never holds the access token.
 func TestConsoleThroughTheGateway(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	s, err := stack.Start(context.Background(), stack.Options{
 		TemplatePath: "../template.yaml",
 		IdPAddr:      "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", WebAddr: "127.0.0.1:0",

@@ -12,11 +12,11 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/example/petstore-oidc/internal/testlog"
 	"github.com/example/petstore-oidc/local/idp"
 	"github.com/example/petstore-oidc/webclient"
 )
@@ -36,7 +36,7 @@ type env struct {
 	issuer  string
 	browser *http.Client
 	jar     *cookiejar.Jar
-	logs    *syncBuffer
+	logs    *testlog.Buffer
 
 	api        *httptest.Server
 	apiAuth    atomic.Value // the last Authorization header the API got
@@ -55,7 +55,7 @@ type envOptions struct {
 
 func newEnv(t *testing.T, opts envOptions) *env {
 	t.Helper()
-	e := &env{logs: &syncBuffer{}}
+	e := &env{logs: &testlog.Buffer{}}
 	e.apiStatus.Store(http.StatusOK)
 	log := slog.New(slog.NewJSONHandler(e.logs, nil))
 
@@ -292,24 +292,6 @@ func wantRedirect(t *testing.T, resp *http.Response, status int, location string
 	if resp.StatusCode != status || resp.Header.Get("Location") != location {
 		t.Fatalf("got %d to %q, want %d to %q", resp.StatusCode, resp.Header.Get("Location"), status, location)
 	}
-}
-
-// syncBuffer collects logs across goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func newLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }

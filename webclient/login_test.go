@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/securecookie"
 
+	"github.com/example/petstore-oidc/internal/testlog"
 	"github.com/example/petstore-oidc/local/idp"
 	"github.com/example/petstore-oidc/webclient"
 )
@@ -268,7 +269,7 @@ func TestReplayedCallback(t *testing.T) {
 func TestUnreachableProvider(t *testing.T) {
 	dead := httptest.NewServer(nil)
 	dead.Close()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	app, err := webclient.New(context.Background(), webclient.Config{
 		Issuer: dead.URL, ClientID: idp.WebClientID, RedirectURL: "http://localhost:8080/callback",
 		APIURL: "http://localhost:3000", SessionKey: testKey, Logger: newLogger(logs),

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/example/petstore-oidc/internal/lambdatest"
+	"github.com/example/petstore-oidc/internal/testlog"
 )
 
 func sampleEvent(t *testing.T, name string) events.APIGatewayProxyRequest {
@@ -152,7 +151,7 @@ func TestPlainHTTPServer(t *testing.T) {
 
 type server struct {
 	cmd    *exec.Cmd
-	output *syncBuffer
+	output *testlog.Buffer
 	exited chan error
 }
 
@@ -162,7 +161,7 @@ var listening = regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
 // it logs) and kills it when the test ends if it still runs.
 func startServer(t *testing.T, bin string, env ...string) (*server, string) {
 	t.Helper()
-	s := &server{cmd: exec.Command(bin), output: &syncBuffer{}, exited: make(chan error, 1)}
+	s := &server{cmd: exec.Command(bin), output: &testlog.Buffer{}, exited: make(chan error, 1)}
 	s.cmd.Env = append([]string{"HOST=127.0.0.1", "PORT=0", "PATH=" + os.Getenv("PATH")}, env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
 	if err := s.cmd.Start(); err != nil {
@@ -191,21 +190,4 @@ func (s *server) stop() error {
 	case <-time.After(15 * time.Second):
 		return errors.New("still running 15s after SIGTERM")
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,7 +1,6 @@
 package lambdatest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,10 +10,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/example/petstore-oidc/internal/testlog"
 )
 
 // BuildFlags are the flags `sam build` cannot pass itself (SAM's go1.x
@@ -57,7 +57,7 @@ func BuildHost(t testing.TB, dir string) string {
 type Process struct {
 	Started time.Time
 	cmd     *exec.Cmd
-	output  *lockedBuffer
+	output  *testlog.Buffer
 	exited  chan struct{}
 	waitErr error
 }
@@ -66,7 +66,7 @@ type Process struct {
 // environment (KEY=value), and kills it when the test ends.
 func (r *Runtime) Start(t testing.TB, bootstrap string, env ...string) *Process {
 	t.Helper()
-	p := &Process{output: &lockedBuffer{}, exited: make(chan struct{})}
+	p := &Process{output: &testlog.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bootstrap)
 	p.cmd.Env = append([]string{
 		"AWS_LAMBDA_RUNTIME_API=" + r.Addr,
@@ -159,20 +159,3 @@ func (r *Runtime) InvokeProcess(p *Process, payload []byte, timeout time.Duratio
 
 // ErrNoAnswer reports a function that exited before answering.
 var ErrNoAnswer = errors.New("function exited without answering")
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Clone(b.buf.String())
-}

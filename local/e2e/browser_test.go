@@ -9,12 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/example/petstore-oidc/internal/testlog"
 	"github.com/example/petstore-oidc/local/stack"
 )
 
@@ -28,7 +28,7 @@ const stepTimeout = 20 * time.Second
 // signs out; bob signs in and cannot create a pet (403).
 func TestBrowser(t *testing.T) {
 	chromium := findChromium(t)
-	logs := &logBuffer{}
+	logs := &testlog.Buffer{}
 	s := startStack(t, slog.New(slog.NewJSONHandler(logs, nil)))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -329,22 +329,4 @@ func (b *browser) screenshot(name string) {
 		b.t.Fatal(err)
 	}
 	b.t.Logf("screenshot %s", path)
-}
-
-// logBuffer collects the stack's logs across its goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }

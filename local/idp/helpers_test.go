@@ -1,7 +1,6 @@
 package idp_test
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -12,13 +11,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/example/petstore-oidc/internal/testlog"
 	"github.com/example/petstore-oidc/local/idp"
 )
 
@@ -40,14 +39,14 @@ const (
 type testIDP struct {
 	issuer string
 	client *http.Client
-	logs   *syncBuffer
+	logs   *testlog.Buffer
 }
 
 func startIDP(t *testing.T, changes ...func(*idp.Config)) *testIDP {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	cfg := idp.Config{
 		Issuer:                    issuer,
 		Audience:                  testAudience,
@@ -297,22 +296,4 @@ func readBody(t *testing.T, resp *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// syncBuffer collects the provider's logs across its goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
