@@ -163,6 +163,9 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 			return "Bearer " + with(func(c jwt.MapClaims) { c["aud"] = []string{"a", "b"} })
 		}, "audience"},
 		{"missing aud", func() string { return "Bearer " + with(func(c jwt.MapClaims) { delete(c, "aud") }) }, "audience"},
+		{"aud is one value, not a space-separated list", func() string {
+			return "Bearer " + with(func(c jwt.MapClaims) { c["aud"] = "https://other-api.example.com " + testAudience })
+		}, "audience"},
 		{"Cognito access token for another client", func() string {
 			return "Bearer " + with(func(c jwt.MapClaims) {
 				delete(c, "aud")

@@ -18,19 +18,19 @@ import (
 // every time claim and the issuer through these getters, but the token
 // decodes in half the time, which matters at one RSA verification per call.
 type accessClaims struct {
-	Iss      string     `json:"iss"`
-	Sub      string     `json:"sub"`
-	Aud      stringList `json:"aud"`       // a string or an array (RFC 7519 4.1.3)
-	Exp      *float64   `json:"exp"`       // seconds since the epoch
-	Nbf      *float64   `json:"nbf"`       //
-	Iat      *float64   `json:"iat"`       //
-	Scope    stringList `json:"scope"`     // RFC 9068: space-separated string (some IdPs: array)
-	Scp      stringList `json:"scp"`       // Okta, Entra ID: array or space-separated string
-	ClientID string     `json:"client_id"` // RFC 9068, Auth0, Cognito
-	AZP      string     `json:"azp"`       // Auth0, Entra ID v2: authorized party
-	CID      string     `json:"cid"`       // Okta
-	AppID    string     `json:"appid"`     // Entra ID v1
-	TokenUse string     `json:"token_use"` // Cognito: "access" or "id"
+	Iss      string           `json:"iss"`
+	Sub      string           `json:"sub"`
+	Aud      jwt.ClaimStrings `json:"aud"`       // a string or an array, each value whole (RFC 7519 4.1.3)
+	Exp      *float64         `json:"exp"`       // seconds since the epoch
+	Nbf      *float64         `json:"nbf"`       //
+	Iat      *float64         `json:"iat"`       //
+	Scope    stringList       `json:"scope"`     // RFC 9068: space-separated string (some IdPs: array)
+	Scp      stringList       `json:"scp"`       // Okta, Entra ID: array or space-separated string
+	ClientID string           `json:"client_id"` // RFC 9068, Auth0, Cognito
+	AZP      string           `json:"azp"`       // Auth0, Entra ID v2: authorized party
+	CID      string           `json:"cid"`       // Okta
+	AppID    string           `json:"appid"`     // Entra ID v1
+	TokenUse string           `json:"token_use"` // Cognito: "access" or "id"
 }
 
 func numericDate(v *float64) (*jwt.NumericDate, error) {
@@ -49,7 +49,7 @@ func (c *accessClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nu
 func (c *accessClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return numericDate(c.Iat) }
 func (c *accessClaims) GetIssuer() (string, error)                   { return c.Iss, nil }
 func (c *accessClaims) GetSubject() (string, error)                  { return c.Sub, nil }
-func (c *accessClaims) GetAudience() (jwt.ClaimStrings, error)       { return jwt.ClaimStrings(c.Aud), nil }
+func (c *accessClaims) GetAudience() (jwt.ClaimStrings, error)       { return c.Aud, nil }
 
 // stringList decodes a claim that is either a space-separated string or an
 // array of strings.

@@ -13,7 +13,7 @@ import (
 // Scopes may call it; a rule without scopes admits every valid token.
 type RouteRule struct {
 	Method string   // GET, POST, ... or * for any method
-	Path   string   // /pets, /pets/* or /pets/{petId}; * and {param} match anything, / included
+	Path   string   // /pets, /pets/* or /pets/{petId}; * and {param} match anything, deeper paths included
 	Scopes []string // any one of them suffices; empty: any valid token
 }
 
@@ -35,21 +35,29 @@ func (r RouteRule) Permits(scopes []string) bool {
 	return false
 }
 
-// resource is the rule's part of an execute-api ARN: "GET/pets/*".
-func (r RouteRule) resource() string {
-	var b strings.Builder
-	b.WriteString(r.Method)
-	b.WriteByte('/')
+// resources are the rule's parts of execute-api ARNs: "GET/pets/*". A rule
+// for any method names each method: a "*" in the method's place would also
+// match across "/" into the path ("*/me" matches "DELETE/admin/users/me").
+func (r RouteRule) resources() []string {
+	var path strings.Builder
 	for i, seg := range strings.Split(strings.TrimPrefix(r.Path, "/"), "/") {
 		if i > 0 {
-			b.WriteByte('/')
+			path.WriteByte('/')
 		}
 		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
 			seg = "*"
 		}
-		b.WriteString(seg)
+		path.WriteString(seg)
 	}
-	return b.String()
+	methods := []string{r.Method}
+	if r.Method == "*" {
+		methods = ruleMethods[:len(ruleMethods)-1]
+	}
+	out := make([]string, len(methods))
+	for i, m := range methods {
+		out[i] = m + "/" + path.String()
+	}
+	return out
 }
 
 var ruleMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"}
@@ -183,11 +191,12 @@ func (m MethodARN) String() string {
 func BuildPolicy(stageARN string, rules []RouteRule, scopes []string) events.APIGatewayCustomAuthorizerPolicy {
 	var allow, deny []string
 	for _, r := range rules {
-		res := stageARN + "/" + r.resource()
-		if r.Permits(scopes) {
-			allow = append(allow, res)
-		} else {
-			deny = append(deny, res)
+		for _, res := range r.resources() {
+			if r.Permits(scopes) {
+				allow = append(allow, stageARN+"/"+res)
+			} else {
+				deny = append(deny, stageARN+"/"+res)
+			}
 		}
 	}
 	p := events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17"}

@@ -55,7 +55,11 @@ func TestBuildPolicyShape(t *testing.T) {
 	if allow.Effect != "Allow" || strings.Join(allow.Resource, ",") != stage+"/GET/pets/*" {
 		t.Errorf("allow %+v", allow)
 	}
-	if deny.Effect != "Deny" || strings.Join(deny.Resource, ",") != stage+"/POST/pets,"+stage+"/*/admin/*" {
+	wantDeny := []string{stage + "/POST/pets"}
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"} {
+		wantDeny = append(wantDeny, stage+"/"+m+"/admin/*")
+	}
+	if deny.Effect != "Deny" || strings.Join(deny.Resource, ",") != strings.Join(wantDeny, ",") {
 		t.Errorf("deny %+v", deny)
 	}
 	if allow.Action[0] != "execute-api:Invoke" {
@@ -64,6 +68,27 @@ func TestBuildPolicyShape(t *testing.T) {
 	none := BuildPolicy(stage, rules, nil)
 	if len(none.Statement) != 1 || none.Statement[0].Effect != "Deny" {
 		t.Errorf("no scopes: %+v", none)
+	}
+}
+
+// An ANY rule names each method: as a "*" in the method's place it would
+// match across "/" and allow routes no rule names.
+func TestAnyMethodRuleStaysOnItsPath(t *testing.T) {
+	rules, err := ParseRouteRules("GET /pets=pets:read,POST /pets=pets:write,ANY /me=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := BuildPolicy(stage, rules, nil)
+	for arn, want := range map[string]Decision{
+		stage + "/GET/me":                Allow,
+		stage + "/DELETE/me":             Allow,
+		stage + "/DELETE/admin/users/me": ImplicitDeny,
+		stage + "/POST/pets/me":          ImplicitDeny,
+		stage + "/GET/pets":              ExplicitDeny,
+	} {
+		if got, err := Evaluate(p, arn); err != nil || got != want {
+			t.Errorf("%s: %v (%v), want %v", arn, got, err, want)
+		}
 	}
 }
 

@@ -256,6 +256,34 @@ func TestPetStoreConfigComesFromTheTemplate(t *testing.T) {
 	}
 }
 
+// TestEveryProtectedRouteHasARouteRule: a route of the template without its
+// own rule in the RouteScopes default would be refused (no Allow), or
+// allowed by a wider wildcard rule; each must have a rule of its own.
+func TestEveryProtectedRouteHasARouteRule(t *testing.T) {
+	tpl := load(t, nil)
+	api, err := tpl.RestAPI("PetStoreApi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := authorizer.ParseRouteRules(tpl.Parameters["RouteScopes"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	asRule := func(path string) string { return regexp.MustCompile(`\{[^}]+\}`).ReplaceAllString(path, "*") }
+	for _, r := range api.Routes {
+		if r.Authorizer == "" {
+			continue
+		}
+		found := false
+		for _, rule := range rules {
+			found = found || rule.Method == r.Method && asRule(rule.Path) == asRule(r.Path)
+		}
+		if !found {
+			t.Errorf("route %s %s has no rule of its own in RouteScopes", r.Method, r.Path)
+		}
+	}
+}
+
 func TestSamconfig(t *testing.T) {
 	var cfg struct {
 		Version float64 `toml:"version"`
