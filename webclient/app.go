@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -37,8 +38,12 @@ type App struct {
 	handler  http.Handler
 	now      func() time.Time // the clock for token expiry (tests move it)
 
-	mu   sync.Mutex
-	prov *provider // nil until discovery succeeds
+	prov atomic.Pointer[provider] // nil until discovery succeeds
+	// discoverMu guards discovering, the discovery under way, which
+	// concurrent callers share. Readers of prov never take it, so a
+	// hanging provider stalls no page but those that need it.
+	discoverMu  sync.Mutex
+	discovering *discovery
 
 	refreshMu sync.Mutex
 	// rotated remembers, for a minute, what a refresh token was exchanged
@@ -156,14 +161,48 @@ func (a *App) cookieName(name string) string {
 }
 
 // provider returns the discovered provider, discovering it on first use
-// or after a failure.
+// or after a failure. Concurrent callers wait for one discovery, each at
+// most until its own request ends.
 func (a *App) provider(ctx context.Context) (*provider, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.prov != nil {
-		return a.prov, nil
+	if p := a.prov.Load(); p != nil {
+		return p, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
+	a.discoverMu.Lock()
+	d := a.discovering
+	if d == nil {
+		d = &discovery{done: make(chan struct{})}
+		a.discovering = d
+		go func() {
+			d.p, d.err = a.discover()
+			if d.err == nil {
+				a.prov.Store(d.p)
+			}
+			a.discoverMu.Lock()
+			a.discovering = nil
+			a.discoverMu.Unlock()
+			close(d.done)
+		}()
+	}
+	a.discoverMu.Unlock()
+	select {
+	case <-d.done:
+		return d.p, d.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// discovery is one discovery of the provider, shared by its waiters.
+type discovery struct {
+	done chan struct{}
+	p    *provider
+	err  error
+}
+
+// discover reads the provider's discovery document, within
+// discoveryTimeout.
+func (a *App) discover() (*provider, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), discoveryTimeout)
 	defer cancel()
 	// The client stays with the provider: go-oidc fetches the JWKS with it
 	// later, outside this context.
@@ -183,7 +222,7 @@ func (a *App) provider(ctx context.Context) (*provider, error) {
 		// form (RFC 6749 2.3.1), and PKCE proves it started the flow.
 		endpoint.AuthStyle = oauth2.AuthStyleInParams
 	}
-	a.prov = &provider{
+	prov := &provider{
 		oauth2: oauth2.Config{
 			ClientID:     a.cfg.ClientID,
 			ClientSecret: a.cfg.ClientSecret,
@@ -196,14 +235,12 @@ func (a *App) provider(ctx context.Context) (*provider, error) {
 	}
 	a.log.Info("identity provider discovered", slog.String("issuer", a.cfg.Issuer),
 		slog.Bool("end_session_endpoint", extra.EndSession != ""))
-	return a.prov, nil
+	return prov, nil
 }
 
 // discovered is the provider if discovery has succeeded, without trying.
 func (a *App) discovered() *provider {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.prov
+	return a.prov.Load()
 }
 
 func (a *App) routes() http.Handler {

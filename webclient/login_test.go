@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/securecookie"
 
@@ -287,6 +288,48 @@ func TestUnreachableProvider(t *testing.T) {
 		if rec.Code < 400 || !strings.Contains(body, "<html") || strings.Contains(body, "goroutine") {
 			t.Errorf("%s: %d is not a readable error page:\n%s", path, rec.Code, body)
 		}
+	}
+}
+
+// A provider that hangs delays the pages that need it, not the others: the
+// discovery is shared by its waiters and no other page waits for it.
+func TestHangingProviderStallsNoOtherPage(t *testing.T) {
+	release := make(chan struct{})
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hanging.Close()
+	defer close(release)
+	start, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	app, err := webclient.New(start, webclient.Config{
+		Issuer: hanging.URL, ClientID: idp.WebClientID, RedirectURL: "http://localhost:8080/callback",
+		APIURL: "http://localhost:3000", SessionKey: testKey, Logger: newLogger(&testlog.Buffer{}),
+	})
+	if err != nil {
+		t.Fatalf("New must not fail on a hanging provider: %v", err)
+	}
+	for range 3 {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			app.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/login", nil).WithContext(ctx))
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // the sign-ins are waiting for the discovery
+	began := time.Now()
+	for _, path := range []string{"/healthz", "/"} {
+		rec := httptest.NewRecorder()
+		app.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK {
+			t.Errorf("%s: %d", path, rec.Code)
+		}
+	}
+	if took := time.Since(began); took > time.Second {
+		t.Errorf("pages that do not need the provider waited %s for it", took)
 	}
 }
 
