@@ -50,6 +50,9 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 		if on && getenv(EnvLambdaRuntimeAPI) != "" {
 			return Options{}, fmt.Errorf("%s must not be set in Lambda: it is for running the API on a laptop", EnvDevMode)
 		}
+		if host := strings.TrimSpace(getenv(EnvHost)); on && host != "" && !isLoopback(host) {
+			return Options{}, fmt.Errorf("%s is only allowed on a loopback %s (127.0.0.1, ::1 or localhost), not %q: it lets anyone who reaches the server write pets without a token", EnvDevMode, EnvHost, host)
+		}
 		opts.DevMode = on
 	}
 	if v := strings.TrimSpace(getenv(EnvCORSAllowOrigin)); v != "" {
@@ -59,6 +62,14 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 		opts.AllowOrigin = v
 	}
 	return opts, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // checkOrigin accepts "*" or one origin: scheme://host[:port], nothing else.

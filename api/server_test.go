@@ -25,6 +25,8 @@ func TestOptionsFromEnv(t *testing.T) {
 		{"dev mode false", map[string]string{EnvDevMode: "false"}, Options{}, ""},
 		{"dev mode not a boolean", map[string]string{EnvDevMode: "yes"}, Options{}, `PETSTORE_DEV_MODE must be true or false, not "yes"`},
 		{"dev mode refused in Lambda", map[string]string{EnvDevMode: "true", EnvLambdaRuntimeAPI: "127.0.0.1:9001"}, Options{}, "PETSTORE_DEV_MODE must not be set in Lambda"},
+		{"dev mode on loopback", map[string]string{EnvDevMode: "true", EnvHost: "::1"}, Options{DevMode: true}, ""},
+		{"dev mode refused on a public address", map[string]string{EnvDevMode: "true", EnvHost: "0.0.0.0"}, Options{}, "PETSTORE_DEV_MODE is only allowed on a loopback HOST"},
 		{"dev mode false is fine in Lambda", map[string]string{EnvDevMode: "false", EnvLambdaRuntimeAPI: "127.0.0.1:9001"}, Options{}, ""},
 		{"an origin", map[string]string{EnvCORSAllowOrigin: "https://app.example.com"}, Options{AllowOrigin: "https://app.example.com"}, ""},
 		{"an origin with a port", map[string]string{EnvCORSAllowOrigin: "http://localhost:8080"}, Options{AllowOrigin: "http://localhost:8080"}, ""},

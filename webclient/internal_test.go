@@ -2,9 +2,13 @@ package webclient
 
 import (
 	"encoding/base64"
+	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/oauth2"
 )
 
 func TestDecodeJWT(t *testing.T) {
@@ -93,5 +97,18 @@ func TestExplain(t *testing.T) {
 		if !strings.Contains(meaning, tt.want) || strings.HasPrefix(by, "API Gateway") != tt.byGateway {
 			t.Errorf("%d %s: %q / %q", tt.status, tt.errorType, by, meaning)
 		}
+	}
+}
+
+func TestErrorTextOfATokenEndpointRefusal(t *testing.T) {
+	err := fmt.Errorf("exchange: %w", &oauth2.RetrieveError{
+		Response:         &http.Response{StatusCode: 500},
+		Body:             []byte(`{"error":"server_error","error_description":"db down","internal_trace":"secret stack"}`),
+		ErrorCode:        "server_error",
+		ErrorDescription: "db down",
+	})
+	got := errorText(err)
+	if got != "the provider answered 500 server_error: db down" || strings.Contains(got, "secret") {
+		t.Errorf("errorText = %q", got)
 	}
 }

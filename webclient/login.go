@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -157,6 +158,22 @@ func (a *App) finishSignIn(r *http.Request, flow flowValues) (*oidc.IDToken, *ca
 // errorText is err's message without a URL's query, should a library put
 // one in it.
 func errorText(err error) string {
+	// A token endpoint's refusal: its error code and description, not the
+	// whole response body that oauth2.RetrieveError would print.
+	var rerr *oauth2.RetrieveError
+	if errors.As(err, &rerr) {
+		msg := fmt.Sprintf("the provider answered %d", rerr.Response.StatusCode)
+		if rerr.ErrorCode != "" {
+			msg += " " + rerr.ErrorCode
+		}
+		if d := rerr.ErrorDescription; d != "" {
+			if len(d) > 200 {
+				d = d[:200] + "..."
+			}
+			msg += ": " + d
+		}
+		return msg
+	}
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		u, perr := url.Parse(uerr.URL)
