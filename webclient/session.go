@@ -201,6 +201,14 @@ func (a *App) refresh(ctx context.Context, old tokenSet) (refreshed, error) {
 		if err != nil {
 			return refreshed{}, err
 		}
+		// ... and names the same user (the stored one was verified at
+		// sign-in; it is only decoded here, as it may have expired).
+		if first, err := decodeJWT(old.IDToken); err == nil {
+			var sub string
+			if json.Unmarshal(first.Claims["sub"], &sub) == nil && sub != idToken.Subject {
+				return refreshed{}, errors.New("the refreshed ID token names another user")
+			}
+		}
 		var claims json.RawMessage
 		if err := idToken.Claims(&claims); err != nil {
 			return refreshed{}, err
