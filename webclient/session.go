@@ -141,8 +141,13 @@ func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
 	fresh, err := a.refresh(ctx, d.Tokens)
 	var refused *oauth2.RetrieveError
 	switch {
-	case errors.As(err, &refused) && refused.Response != nil && refused.Response.StatusCode < 500:
+	case errors.As(err, &refused) && refused.Response != nil && refused.Response.StatusCode < 500 &&
+		refused.Response.StatusCode != http.StatusTooManyRequests: // rate limited: try again later
 		a.log.Info("session ended", slog.String("reason", "refresh refused"), slog.String("error_code", refused.ErrorCode))
+		a.sessions.Destroy(ctx)
+		return d, errSessionExpired
+	case errors.Is(err, errOtherUser):
+		a.log.Warn("session ended", slog.String("reason", "refreshed ID token for another subject"))
 		a.sessions.Destroy(ctx)
 		return d, errSessionExpired
 	case err != nil:
@@ -155,6 +160,10 @@ func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
 	a.sessions.Put(ctx, sessionKey, d)
 	return d, nil
 }
+
+// errOtherUser: the provider's refreshed ID token is not the signed-in
+// user's.
+var errOtherUser = errors.New("the refreshed ID token names another user")
 
 type refreshed struct {
 	tokens tokenSet
@@ -206,7 +215,7 @@ func (a *App) refresh(ctx context.Context, old tokenSet) (refreshed, error) {
 		if first, err := decodeJWT(old.IDToken); err == nil {
 			var sub string
 			if json.Unmarshal(first.Claims["sub"], &sub) == nil && sub != idToken.Subject {
-				return refreshed{}, errors.New("the refreshed ID token names another user")
+				return refreshed{}, errOtherUser
 			}
 		}
 		var claims json.RawMessage
