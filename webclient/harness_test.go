@@ -43,6 +43,7 @@ type env struct {
 	apiStatus  atomic.Int64 // what the API answers (default 200)
 	idpRefuses atomic.Bool  // the IdP's token endpoint answers invalid_grant
 	idpDown    atomic.Bool  // the IdP's token endpoint fails like a dead upstream
+	idpLimits  atomic.Bool  // the IdP's token endpoint rate-limits (429)
 	tokenCalls atomic.Int64 // requests to the IdP's token endpoint
 }
 
@@ -138,6 +139,12 @@ func (e *env) wrapIDP(next http.Handler, hideEndSession bool) http.Handler {
 			}
 			if e.idpDown.Load() {
 				http.Error(w, "bad gateway", http.StatusBadGateway)
+				return
+			}
+			if e.idpLimits.Load() {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusTooManyRequests)
+				io.WriteString(w, `{"error":"slow_down"}`)
 				return
 			}
 		case r.URL.Path == "/.well-known/openid-configuration" && hideEndSession:

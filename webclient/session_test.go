@@ -87,6 +87,7 @@ func TestRefreshFailures(t *testing.T) {
 	}{
 		{"refused (invalid_grant)", func(e *env) { e.idpRefuses.Store(true) }, http.StatusSeeOther, "/?notice=expired", false},
 		{"provider failing", func(e *env) { e.idpDown.Store(true) }, http.StatusBadGateway, "", true},
+		{"provider rate limiting", func(e *env) { e.idpLimits.Store(true) }, http.StatusBadGateway, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
