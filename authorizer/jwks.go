@@ -36,17 +36,16 @@ const maxDocumentBytes = 1 << 20
 // one, each fetch is bounded by JWKSTimeout, and a failed fetch keeps the
 // keys already held.
 type keySet struct {
-	issuer     string
-	jwksURI    string // configured, or found by discovery; guarded by mu
-	client     *http.Client
-	timeout    time.Duration
-	maxAge     time.Duration
-	now        func() time.Time
-	limiter    *rate.Limiter
-	mu         sync.Mutex // one fetch at a time
-	current    atomic.Pointer[keySnapshot]
-	lastErr    atomic.Pointer[error]
-	fetchCount atomic.Int64
+	issuer  string
+	jwksURI string // configured, or found by discovery; guarded by mu
+	client  *http.Client
+	timeout time.Duration
+	maxAge  time.Duration
+	now     func() time.Time
+	limiter *rate.Limiter
+	mu      sync.Mutex // one fetch at a time
+	current atomic.Pointer[keySnapshot]
+	lastErr atomic.Pointer[error]
 }
 
 type keySnapshot struct {
@@ -244,7 +243,6 @@ func (ks *keySet) getJSON(ctx context.Context, url string, v any) error {
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
-	ks.fetchCount.Add(1)
 	resp, err := ks.client.Do(req)
 	if err != nil {
 		return err

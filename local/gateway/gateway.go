@@ -282,7 +282,7 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request, ex *exchange
 	if !cached {
 		start := time.Now()
 		var err error
-		resp, err = callAuthorizer(r.Context(), a.handler, g.cfg.AuthorizerTimeout, events.APIGatewayCustomAuthorizerRequest{
+		resp, err = invoke(r.Context(), a.handler, g.cfg.AuthorizerTimeout, events.APIGatewayCustomAuthorizerRequest{
 			Type: "TOKEN", AuthorizationToken: token, MethodArn: methodARN,
 		})
 		ex.authorizer = time.Since(start)
@@ -330,20 +330,21 @@ func (g *Gateway) methodARN(method, path string) string {
 		g.cfg.API.StageName + "/" + method + "/" + strings.TrimPrefix(path, "/")
 }
 
-// callAuthorizer invokes the handler with a deadline, turning a panic or a
-// timeout into an error, as the Lambda service would.
-func callAuthorizer(ctx context.Context, h AuthorizerFunc, timeout time.Duration, req events.APIGatewayCustomAuthorizerRequest) (resp events.APIGatewayCustomAuthorizerResponse, err error) {
+// invoke calls a Lambda handler as the Lambda service would: with a
+// deadline it enforces even on a handler that ignores its context, and with
+// a panic turned into an error.
+func invoke[Req, Resp any](ctx context.Context, h func(context.Context, Req) (Resp, error), timeout time.Duration, req Req) (Resp, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	type result struct {
-		resp events.APIGatewayCustomAuthorizerResponse
+		resp Resp
 		err  error
 	}
 	done := make(chan result, 1)
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				done <- result{err: fmt.Errorf("authorizer panicked: %v", p)}
+				done <- result{err: fmt.Errorf("handler panicked: %v", p)}
 			}
 		}()
 		resp, err := h(ctx, req)
@@ -353,7 +354,8 @@ func callAuthorizer(ctx context.Context, h AuthorizerFunc, timeout time.Duration
 	case res := <-done:
 		return res.resp, res.err
 	case <-ctx.Done():
-		return resp, fmt.Errorf("authorizer timed out: %w", ctx.Err())
+		var zero Resp
+		return zero, fmt.Errorf("handler timed out: %w", ctx.Err())
 	}
 }
 
@@ -419,7 +421,7 @@ func (g *Gateway) integrate(w http.ResponseWriter, r *http.Request, ex *exchange
 	}
 	event := g.proxyEvent(r, ex, rt, path, params, principal, body)
 	start := time.Now()
-	resp, err := callFunction(r.Context(), g.cfg.Functions[rt.Function], g.cfg.IntegrationTimeout, event)
+	resp, err := invoke(r.Context(), g.cfg.Functions[rt.Function], g.cfg.IntegrationTimeout, event)
 	ex.integration = time.Since(start)
 	if err != nil || resp.StatusCode < 100 || resp.StatusCode > 599 {
 		if err == nil {
@@ -448,17 +450,6 @@ func (g *Gateway) integrate(w http.ResponseWriter, r *http.Request, ex *exchange
 	ex.status = resp.StatusCode
 	w.WriteHeader(resp.StatusCode)
 	_, _ = w.Write(payload)
-}
-
-func callFunction(ctx context.Context, h ProxyFunc, timeout time.Duration, event events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse, err error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("function panicked: %v", p)
-		}
-	}()
-	return h(ctx, event)
 }
 
 // proxyEvent builds the REST API (v1) proxy event API Gateway would send.

@@ -240,6 +240,18 @@ func TestAuthorizerTimeoutIs500(t *testing.T) {
 	}
 }
 
+func TestIntegrationTimeoutIs502(t *testing.T) {
+	g := newTestGateway(t, nil, func(c *Config) { c.IntegrationTimeout = 50 * time.Millisecond })
+	g.f.respond = func(events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		time.Sleep(300 * time.Millisecond) // ignores its context, as a stuck function would
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}
+	resp, body := g.do(t, "GET", "/", "", nil)
+	if resp.StatusCode != 502 || body != `{"message": "Internal server error"}` {
+		t.Errorf("%d %s", resp.StatusCode, body)
+	}
+}
+
 func TestAllowedRequestBecomesAProxyEvent(t *testing.T) {
 	g := newTestGateway(t, nil, nil)
 	var methodARN string
