@@ -81,6 +81,13 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			}
 		}
 	}()
+	// The development provider publishes its passwords: the stack serves on
+	// loopback only (IdPExtraAddrs is the explicit exception, for Docker).
+	for _, addr := range []string{opts.IdPAddr, opts.GatewayAddr, opts.WebAddr} {
+		if !loopback(addr) {
+			return nil, fmt.Errorf("%s is not a loopback address: the local stack listens on localhost, 127.0.0.1 or [::1] only", addr)
+		}
+	}
 	listen := func(addr string) (net.Listener, string, error) {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -271,6 +278,15 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
+}
+
 // publicHostPort is the host:port to put in URLs: the host as given (so
 // "localhost" stays localhost, which browsers treat as a secure context),
 // with the port actually bound when 0 was asked.
@@ -281,9 +297,6 @@ func publicHostPort(addr string, bound net.Addr) string {
 	}
 	if tcp, ok := bound.(*net.TCPAddr); ok {
 		port = fmt.Sprint(tcp.Port)
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "localhost"
 	}
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"

@@ -199,6 +199,20 @@ func TestTokenEventForSamLocalInvoke(t *testing.T) {
 	}
 }
 
+func TestDefaultsAreLoopback(t *testing.T) {
+	o := Options{}.withDefaults()
+	for _, addr := range []string{o.IdPAddr, o.GatewayAddr, o.WebAddr} {
+		if !loopback(addr) {
+			t.Errorf("default address %s is not loopback", addr)
+		}
+	}
+	for addr, want := range map[string]bool{"localhost:1": true, "127.0.0.1:1": true, "[::1]:1": true, "0.0.0.0:1": false, ":1": false, "10.0.0.1:1": false} {
+		if loopback(addr) != want {
+			t.Errorf("loopback(%q) = %v", addr, !want)
+		}
+	}
+}
+
 func TestStartFailsCleanly(t *testing.T) {
 	busy, err := Start(context.Background(), Options{TemplatePath: "../../template.yaml", IdPAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {
@@ -209,6 +223,7 @@ func TestStartFailsCleanly(t *testing.T) {
 	for name, opts := range map[string]Options{
 		"port in use":      {GatewayAddr: gw},
 		"missing template": {TemplatePath: "no-such-template.yaml"},
+		"not loopback":     {GatewayAddr: "0.0.0.0:0"},
 	} {
 		opts.IdPAddr, opts.WebAddr, opts.Logger = "127.0.0.1:0", "127.0.0.1:0", slog.New(slog.NewJSONHandler(io.Discard, nil))
 		if opts.GatewayAddr == "" {
