@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -90,7 +91,7 @@ func serve(args []string, out io.Writer) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	fmt.Fprintln(out, "stopping...")
-	return errorsJoin(err, s.Shutdown(shutdownCtx))
+	return errors.Join(err, s.Shutdown(shutdownCtx))
 }
 
 func printBanner(out io.Writer, s *stack.Stack) {
@@ -148,14 +149,4 @@ func event(args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "wrote %s; now run: sam local invoke Authorizer -e %s\n", *path, *path)
 	return nil
-}
-
-func errorsJoin(a, b error) error {
-	switch {
-	case a == nil:
-		return b
-	case b == nil:
-		return a
-	}
-	return fmt.Errorf("%w; %w", a, b)
 }
