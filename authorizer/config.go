@@ -182,7 +182,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return cfg, nil
 }
 
-// validate checks a Config built in code (ConfigFromEnv's result passes) and
+// withDefaults checks a Config built in code (ConfigFromEnv's result passes) and
 // fills in the defaults of the fields the environment does not set.
 func (c Config) withDefaults() (Config, error) {
 	if c.Issuer == "" || len(c.Audiences) == 0 || len(c.Rules) == 0 {
