@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -429,6 +430,54 @@ func TestVerifiedTokenCacheIsBounded(t *testing.T) {
 	}
 	if off.lastDecision()["cached"] != false {
 		t.Error("TOKEN_CACHE_SIZE=0 must disable the cache")
+	}
+}
+
+// New fetches the JWKS in the background: it returns at once, and the
+// first request waits for that fetch instead of starting its own.
+func TestColdStartFetchRunsInTheBackground(t *testing.T) {
+	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
+	a, err := New(context.Background(), e.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.auth = a // no Ready: the request races the cold-start fetch
+	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err != nil {
+		t.Fatalf("first request of a cold start: %v (%v)", err, e.lastDecision()["detail"])
+	}
+	if n := e.idp.Fetches(); n != 1 {
+		t.Errorf("%d JWKS fetches, want the cold-start fetch only", n)
+	}
+	if err := a.Ready(context.Background()); err != nil {
+		t.Errorf("Ready after the keys are loaded: %v", err)
+	}
+
+	// Against a hanging IdP: New still returns at once; a request whose
+	// context ends first is refused; Ready reports the failed fetch.
+	h := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
+	h.idp.SetMode(testissuer.Hang)
+	start := time.Now()
+	a, err = New(context.Background(), h.config(func(c *Config) { c.JWKSTimeout = 500 * time.Millisecond }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 250*time.Millisecond {
+		t.Errorf("New took %s against a hanging IdP, want it to return before the fetch ends", took)
+	}
+	h.auth = a
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = a.Handle(ctx, events.APIGatewayCustomAuthorizerRequest{
+		Type: "TOKEN", AuthorizationToken: "Bearer " + testissuer.Sign(t, "key-a", h.claims(), nil), MethodArn: testMethodARN,
+	})
+	if err == nil || err.Error() != "Unauthorized" || h.lastDecision()["reason"] != "jwks_unavailable" {
+		t.Errorf("request ending while the keys are fetched: err %v reason %v", err, h.lastDecision()["reason"])
+	}
+	if err := a.Ready(context.Background()); !errors.Is(err, ErrJWKSUnavailable) {
+		t.Errorf("Ready after a failed cold-start fetch: %v, want jwks_unavailable", err)
+	}
+	if !strings.Contains(h.logs.String(), "JWKS not loaded at cold start") {
+		t.Error("the failed cold-start fetch is not logged")
 	}
 }
 

@@ -23,9 +23,12 @@ type Authorizer struct {
 	log      *slog.Logger
 }
 
-// New builds an Authorizer and fetches the JWKS once, within JWKSTimeout.
-// An unreachable JWKS is not an error: the authorizer starts, refuses what it
-// cannot verify (reason jwks_unavailable) and fetches again later, so it
+// New builds an Authorizer and starts the cold-start JWKS fetch in the
+// background, bounded by JWKSTimeout and by ctx: the fetch runs while the
+// Lambda runtime connects to the Runtime API and waits for the first event,
+// and the first Handle that needs a key waits for it (or for its own
+// context). An unreachable JWKS is not an error: the authorizer refuses what
+// it cannot verify (reason jwks_unavailable) and fetches again later, so it
 // recovers without a restart. Only an invalid Config is an error.
 func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 	cfg, err := cfg.withDefaults()
@@ -40,13 +43,32 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 		rules:    cfg.Rules,
 		log:      cfg.Logger,
 	}
-	start := time.Now()
-	if err := keys.warmUp(ctx); err != nil {
-		a.log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
-			slog.String("reason", ErrJWKSUnavailable.Code), slog.String("detail", oneLine(err)),
-			slog.Float64("duration_ms", ms(time.Since(start))))
-	}
+	go func() {
+		start := time.Now()
+		if err := keys.warmUp(ctx); err != nil {
+			a.log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
+				slog.String("reason", ErrJWKSUnavailable.Code), slog.String("detail", oneLine(err)),
+				slog.Float64("duration_ms", ms(time.Since(start))))
+		}
+	}()
 	return a, nil
+}
+
+// Ready waits until the cold-start JWKS fetch that New started has ended,
+// or ctx has. It returns that fetch's error (nil when the keys are loaded),
+// or ctx's. Handle never needs it; a caller whose initialisation is not on a
+// request's path (Lambda provisioned concurrency) can use it to have the
+// keys before the first request.
+func (a *Authorizer) Ready(ctx context.Context) error {
+	select {
+	case <-a.keys.warm:
+		if len(a.keys.current.Load().all) == 0 {
+			return fmt.Errorf("%w: %v", ErrJWKSUnavailable, a.keys.lastError())
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Handle answers one TOKEN authorizer event. Every token that fails

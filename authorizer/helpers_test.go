@@ -87,6 +87,7 @@ func (e *env) start(opts ...envOption) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	_ = a.Ready(context.Background()) // the cold-start fetch, which New starts in the background
 	e.auth = a
 }
 

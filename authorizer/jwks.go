@@ -46,6 +46,7 @@ type keySet struct {
 	mu      sync.Mutex // one fetch at a time
 	current atomic.Pointer[keySnapshot]
 	lastErr atomic.Pointer[error]
+	warm    chan struct{} // closed when the cold-start fetch has ended
 }
 
 type keySnapshot struct {
@@ -70,21 +71,31 @@ func newKeySet(cfg Config) *keySet {
 		limiter: rate.NewLimiter(rate.Every(cfg.KeyRefreshInterval), 1),
 	}
 	ks.current.Store(&keySnapshot{})
+	ks.warm = make(chan struct{})
 	return ks
 }
 
-// warmUp is the cold-start fetch. It spends the refresh allowance, so a cold
-// start against a hanging IdP answers its first request at once instead of
-// waiting for a second timeout.
+// warmUp is the cold-start fetch, run once, in the background, by New. It
+// spends the refresh allowance, so a cold start against a hanging IdP
+// answers its first request once this fetch gives up instead of waiting for
+// a second timeout.
 func (ks *keySet) warmUp(ctx context.Context) error {
+	defer close(ks.warm)
 	if !ks.limiter.AllowN(ks.now(), 1) {
 		return nil
 	}
 	return ks.refresh(ctx)
 }
 
-// key returns the verification key for a token header's kid and alg.
+// key returns the verification key for a token header's kid and alg. Until
+// the cold-start fetch has ended it waits for it: the first tokens of a cold
+// start would otherwise all find no keys and start fetches of their own.
 func (ks *keySet) key(ctx context.Context, kid, alg string) (crypto.PublicKey, error) {
+	select {
+	case <-ks.warm:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ctx.Err())
+	}
 	snap := ks.current.Load()
 	k, err := snap.find(kid)
 	stale := len(snap.all) > 0 && ks.now().Sub(snap.fetchedAt) > ks.maxAge

@@ -62,8 +62,9 @@ type Process struct {
 	waitErr error
 }
 
-// Start runs the bootstrap with the Runtime's address and the given
-// environment (KEY=value), and kills it when the test ends.
+// Start runs the bootstrap with the Runtime's address, Lambda's own
+// variables and the given environment (KEY=value; it wins over Lambda's),
+// and kills it when the test ends.
 func (r *Runtime) Start(t testing.TB, bootstrap string, env ...string) *Process {
 	t.Helper()
 	p := &Process{output: &testlog.Buffer{}, exited: make(chan struct{})}
@@ -74,6 +75,7 @@ func (r *Runtime) Start(t testing.TB, bootstrap string, env ...string) *Process 
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
 		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
 		"AWS_REGION=us-east-1",
+		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
 		"_HANDLER=bootstrap",
 		"TZ=UTC",
 	}, env...)

@@ -47,6 +47,11 @@ type invocation struct {
 type Runtime struct {
 	Addr string // host:port, the value of AWS_LAMBDA_RUNTIME_API
 
+	// OnNext, when set (before the function starts), is called each time
+	// the function asks for its next event: the end of its initialisation,
+	// the first time.
+	OnNext func()
+
 	srv     *httptest.Server
 	queue   chan *invocation
 	mu      sync.Mutex
@@ -96,6 +101,9 @@ func (r *Runtime) Invoke(ctx context.Context, payload []byte) (Result, error) {
 }
 
 func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
+	if r.OnNext != nil {
+		r.OnNext()
+	}
 	var inv *invocation
 	select {
 	case inv = <-r.queue:

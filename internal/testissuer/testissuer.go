@@ -106,8 +106,10 @@ func New(t testing.TB, kids ...string) *Issuer {
 		iss.mu.Unlock()
 		_ = json.NewEncoder(w).Encode(JWKS(t, kids...))
 	})
-	iss.srv = httptest.NewServer(mux)
-	iss.URL = iss.srv.URL
+	// The URL is set before the server starts: its handlers read it.
+	iss.srv = httptest.NewUnstartedServer(mux)
+	iss.URL = "http://" + iss.srv.Listener.Addr().String()
+	iss.srv.Start()
 	t.Cleanup(func() {
 		close(iss.stop)
 		iss.srv.Close()
