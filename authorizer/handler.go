@@ -20,6 +20,7 @@ type Authorizer struct {
 	keys     *keySet
 	cache    *tokenCache
 	rules    []RouteRule
+	policies policyMemo
 	log      *slog.Logger
 }
 
@@ -122,7 +123,7 @@ func (a *Authorizer) answer(stageARN string, id Identity) events.APIGatewayCusto
 	}
 	return events.APIGatewayCustomAuthorizerResponse{
 		PrincipalID:    id.Subject,
-		PolicyDocument: BuildPolicy(stageARN, a.rules, id.Scopes),
+		PolicyDocument: a.policies.policy(stageARN, a.rules, id.Scopes),
 		Context:        ctxValues,
 	}
 }

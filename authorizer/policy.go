@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -205,6 +206,55 @@ func BuildPolicy(stageARN string, rules []RouteRule, scopes []string) events.API
 	}
 	if len(deny) > 0 {
 		p.Statement = append(p.Statement, events.IAMPolicyStatement{Action: []string{"execute-api:Invoke"}, Effect: "Deny", Resource: deny})
+	}
+	return p
+}
+
+// policyMemo remembers the policies BuildPolicy gave. A policy depends only
+// on the stage and on which rules the token's scopes permit: the tokens of
+// a stage share a handful of policies, one per combination of scopes in
+// use, and a lookup costs a fraction of building one. It holds at most
+// maxMemoPolicies; beyond that (or with over 64 rules) policies are built
+// each time.
+type policyMemo struct {
+	mu       sync.RWMutex
+	policies map[policyKey]events.APIGatewayCustomAuthorizerPolicy
+}
+
+type policyKey struct {
+	stageARN  string
+	permitted uint64 // bit i: rules[i] permits the scopes
+}
+
+const maxMemoPolicies = 256
+
+// policy is BuildPolicy(stageARN, rules, scopes), shared between calls: it
+// must not be modified.
+func (m *policyMemo) policy(stageARN string, rules []RouteRule, scopes []string) events.APIGatewayCustomAuthorizerPolicy {
+	if len(rules) > 64 {
+		return BuildPolicy(stageARN, rules, scopes)
+	}
+	key := policyKey{stageARN: stageARN}
+	for i, r := range rules {
+		if r.Permits(scopes) {
+			key.permitted |= 1 << i
+		}
+	}
+	m.mu.RLock()
+	p, ok := m.policies[key]
+	m.mu.RUnlock()
+	if ok {
+		return p
+	}
+	p = BuildPolicy(stageARN, rules, scopes)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.policies == nil {
+		m.policies = map[policyKey]events.APIGatewayCustomAuthorizerPolicy{}
+	}
+	if len(m.policies) < maxMemoPolicies {
+		key.stageARN = strings.Clone(stageARN) // not the event's whole methodArn
+		m.policies[key] = p
 	}
 	return p
 }

@@ -2,6 +2,8 @@ package authorizer
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -198,5 +200,28 @@ func TestParseMethodARN(t *testing.T) {
 		if _, err := ParseMethodARN(bad); !errors.Is(err, ErrInvalidMethodARN) {
 			t.Errorf("ParseMethodARN(%q) err = %v", bad, err)
 		}
+	}
+}
+
+// The memo gives what BuildPolicy gives, for every stage and combination of
+// scopes, and stays bounded.
+func TestPolicyMemo(t *testing.T) {
+	rules, err := ParseRouteRules(DefaultRouteScopes + ",ANY /admin/*=admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scopeSets := [][]string{nil, {"pets:read"}, {"pets:write"}, {"pets:read", "pets:write"}, {"openid", "admin"}, {"pets:write", "pets:read"}}
+	var m policyMemo
+	for i := range maxMemoPolicies + 50 {
+		stage := fmt.Sprintf("arn:aws:execute-api:eu-west-1:123456789012:api%04d/prod", i%(maxMemoPolicies/2))
+		scopes := scopeSets[i%len(scopeSets)]
+		for range 2 { // a miss, then (within the bound) a hit
+			if got, want := m.policy(stage, rules, scopes), BuildPolicy(stage, rules, scopes); !reflect.DeepEqual(got, want) {
+				t.Fatalf("stage %s scopes %v:\n got %+v\nwant %+v", stage, scopes, got, want)
+			}
+		}
+	}
+	if n := len(m.policies); n != maxMemoPolicies {
+		t.Errorf("the memo holds %d policies, want its bound %d", n, maxMemoPolicies)
 	}
 }
