@@ -92,19 +92,20 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 		d.err = err
 		return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
 	}
-	entry, cached := a.cache.get(token)
+	key := digest(token)
+	d.digest, d.hashed = key, true
+	entry, cached := a.cache.get(key)
 	if !cached {
-		entry = cachedToken{token: token, fingerprint: fingerprint(token)}
 		entry.id, err = a.verifier.Verify(ctx, token)
 		if err != nil {
-			d.id, d.err, d.fingerprint = entry.id, err, entry.fingerprint
+			d.id, d.err = entry.id, err
 			return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
 		}
 	}
-	d.id, d.cached, d.fingerprint = entry.id, cached, entry.fingerprint
+	d.id, d.cached = entry.id, cached
 	if entry.stageARN != arn.StageARN() {
 		entry.stageARN, entry.answer = arn.StageARN(), a.answer(arn.StageARN(), entry.id)
-		a.cache.add(entry)
+		a.cache.add(key, entry)
 	}
 	d.outcome = "allow"
 	if entry.answer.PolicyDocument.Statement[0].Effect != "Allow" {
@@ -133,11 +134,12 @@ func (a *Authorizer) answer(stageARN string, id Identity) events.APIGatewayCusto
 var errNoScope = &ReasonError{"scope"}
 
 type decision struct {
-	outcome     string // allow, deny, unauthorized, error
-	err         error
-	id          Identity
-	fingerprint string // of the token, for the log
-	cached      bool
+	outcome string // allow, deny, unauthorized, error
+	err     error
+	id      Identity
+	digest  tokenDigest // of the token, for the log
+	hashed  bool        // digest is set
+	cached  bool
 }
 
 // logDecision writes the one line per decision. It never logs the token:
@@ -165,8 +167,8 @@ func (a *Authorizer) logDecision(ctx context.Context, methodARN string, d decisi
 	if d.id.KeyID != "" {
 		attrs = append(attrs, slog.String("kid", truncate(d.id.KeyID, 64)))
 	}
-	if d.fingerprint != "" {
-		attrs = append(attrs, slog.String("token_sha256", d.fingerprint), slog.Bool("cached", d.cached))
+	if d.hashed {
+		attrs = append(attrs, slog.String("token_sha256", d.digest.fingerprint()), slog.Bool("cached", d.cached))
 	}
 	attrs = append(attrs, slog.String("method_arn", truncate(methodARN, 256)), slog.Float64("duration_ms", ms(took)))
 	if lc, ok := lambdacontext.FromContext(ctx); ok {

@@ -40,10 +40,11 @@ func hasSpaceOrControl(s string) bool {
 	return false
 }
 
-// fingerprint is what the logs show of a token: the first 12 hex digits of
-// its SHA-256, enough to correlate lines about one token, useless to anyone
-// who would replay it.
-func fingerprint(token string) string {
+// tokenDigest is a token's SHA-256: the verified-token cache's key, and,
+// shortened, what the logs show of the token.
+type tokenDigest [sha256.Size]byte
+
+func digest(token string) tokenDigest {
 	// The token goes through a buffer on the stack: sha256.Sum256([]byte(token))
 	// would first copy the whole token onto the heap, which costs more than
 	// hashing it.
@@ -54,6 +55,12 @@ func fingerprint(token string) string {
 		h.Write(chunk[:n])
 		token = token[n:]
 	}
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:6])
+	var sum tokenDigest
+	h.Sum(sum[:0])
+	return sum
 }
+
+// fingerprint is what the logs show of a token: the first 12 hex digits of
+// its SHA-256, enough to correlate lines about one token, useless to anyone
+// who would replay it.
+func (d tokenDigest) fingerprint() string { return hex.EncodeToString(d[:6]) }
