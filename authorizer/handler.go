@@ -45,6 +45,7 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 		log:      cfg.Logger,
 	}
 	go func() {
+		defer close(keys.warm) // after the log line: Ready's callers see it
 		start := time.Now()
 		if err := keys.warmUp(ctx); err != nil {
 			a.log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",

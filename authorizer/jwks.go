@@ -80,7 +80,6 @@ func newKeySet(cfg Config) *keySet {
 // answers its first request once this fetch gives up instead of waiting for
 // a second timeout.
 func (ks *keySet) warmUp(ctx context.Context) error {
-	defer close(ks.warm)
 	if !ks.limiter.AllowN(ks.now(), 1) {
 		return nil
 	}
