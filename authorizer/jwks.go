@@ -92,8 +92,12 @@ func (ks *keySet) warmUp(ctx context.Context) error {
 func (ks *keySet) key(ctx context.Context, kid, alg string) (crypto.PublicKey, error) {
 	select {
 	case <-ks.warm:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ctx.Err())
+	default:
+		select {
+		case <-ks.warm:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ctx.Err())
+		}
 	}
 	snap := ks.current.Load()
 	k, err := snap.find(kid)
