@@ -228,8 +228,8 @@ func TestRequestLog(t *testing.T) {
 					t.Errorf("%s = %#v, want %#v", k, line[k], v)
 				}
 			}
-			if _, ok := line["latency_ms"].(float64); !ok {
-				t.Errorf("no latency_ms in %v", line)
+			if _, ok := line["latency_us"].(float64); !ok {
+				t.Errorf("no latency_us in %v", line)
 			}
 			if token := ev.Headers["Authorization"]; token != "" {
 				_, jws, _ := strings.Cut(token, " ")

@@ -35,7 +35,7 @@ func logRequests(log *slog.Logger) gin.HandlerFunc {
 			slog.String("route", c.FullPath()),
 			slog.String("path", c.Request.URL.Path),
 			slog.Int("status", status),
-			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Int64("latency_us", time.Since(start).Microseconds()),
 		)
 		if msg := c.GetString(errorKey); msg != "" {
 			attrs = append(attrs, slog.String("error", msg))

@@ -378,7 +378,7 @@ func TestDecisionLogLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := e.lastDecision()
-	for _, k := range []string{"outcome", "reason", "sub", "kid", "token_sha256", "duration_ms", "method_arn", "cached"} {
+	for _, k := range []string{"outcome", "reason", "sub", "kid", "token_sha256", "duration_us", "method_arn", "cached"} {
 		if _, ok := d[k]; !ok {
 			t.Errorf("decision line lacks %q: %v", k, d)
 		}

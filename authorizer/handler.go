@@ -50,7 +50,7 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 		if err := keys.warmUp(ctx); err != nil {
 			a.log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
 				slog.String("reason", ErrJWKSUnavailable.Code), slog.String("detail", oneLine(err)),
-				slog.Float64("duration_ms", ms(time.Since(start))))
+				slog.Int64("duration_us", time.Since(start).Microseconds()))
 		}
 	}()
 	return a, nil
@@ -119,7 +119,8 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 // and context it holds may be shared between calls and must not be
 // modified.
 func (a *Authorizer) answer(stageARN string, id Identity) events.APIGatewayCustomAuthorizerResponse {
-	ctxValues := map[string]any{"sub": id.Subject, "scope": strings.Join(id.Scopes, " ")}
+	ctxValues := make(map[string]any, 3)
+	ctxValues["sub"], ctxValues["scope"] = id.Subject, strings.Join(id.Scopes, " ")
 	if id.ClientID != "" {
 		ctxValues["client_id"] = id.ClientID
 	}
@@ -171,7 +172,7 @@ func (a *Authorizer) logDecision(ctx context.Context, methodARN string, d decisi
 	if d.hashed {
 		attrs = append(attrs, slog.String("token_sha256", d.digest.fingerprint()), slog.Bool("cached", d.cached))
 	}
-	attrs = append(attrs, slog.String("method_arn", truncate(methodARN, 256)), slog.Float64("duration_ms", ms(took)))
+	attrs = append(attrs, slog.String("method_arn", truncate(methodARN, 256)), slog.Int64("duration_us", took.Microseconds()))
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		attrs = append(attrs, slog.String("request_id", lc.AwsRequestID))
 	}
@@ -186,8 +187,6 @@ func (a *Authorizer) logDecision(ctx context.Context, methodARN string, d decisi
 	r.AddAttrs(attrs...)
 	_ = h.Handle(ctx, r)
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func oneLine(err error) string {
 	return truncate(strings.Join(strings.Fields(err.Error()), " "), 240)

@@ -366,7 +366,7 @@ func (a *App) logRequests(next http.Handler) http.Handler {
 		}
 		a.log.LogAttrs(r.Context(), level, "webclient request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
+			slog.Int64("duration_us", time.Since(start).Microseconds()))
 	})
 }
 

@@ -143,8 +143,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "gateway request",
 			slog.String("request_id", ex.requestID), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", ex.status), slog.String("authorizer_cache", ex.cache), slog.String("policy_effect", ex.effect),
-			slog.Float64("authorizer_ms", ms(ex.authorizer)), slog.Float64("integration_ms", ms(ex.integration)),
-			slog.Float64("total_ms", ms(time.Since(start))))
+			slog.Int64("authorizer_us", ex.authorizer.Microseconds()), slog.Int64("integration_us", ex.integration.Microseconds()),
+			slog.Int64("total_us", time.Since(start).Microseconds()))
 	}()
 	w.Header().Set("x-amzn-RequestId", ex.requestID)
 
@@ -526,8 +526,6 @@ func newRequestID() string {
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // policyCache is API Gateway's authorizer cache: the authorizer's answer per
 // token, reused for every route until ReauthorizeEvery has passed.
