@@ -31,6 +31,8 @@ type fakes struct {
 	mu        sync.Mutex
 	events    []events.APIGatewayProxyRequest
 	respond   func(events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+	// respondCtx, when set, answers instead of respond, with the context.
+	respondCtx func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
 }
 
 func (f *fakes) lastEvent(t *testing.T) events.APIGatewayProxyRequest {
@@ -109,10 +111,13 @@ func newTestGateway(t *testing.T, params map[string]string, cfg func(*Config)) *
 			f.authCalls.Add(1)
 			return f.authorize(r)
 		}},
-		Functions: map[string]ProxyFunc{"PetStoreFunction": func(_ context.Context, e events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		Functions: map[string]ProxyFunc{"PetStoreFunction": func(ctx context.Context, e events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 			f.mu.Lock()
 			f.events = append(f.events, e)
 			f.mu.Unlock()
+			if f.respondCtx != nil {
+				return f.respondCtx(ctx, e)
+			}
 			return f.respond(e)
 		}},
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
@@ -242,13 +247,30 @@ func TestAuthorizerTimeoutIs500(t *testing.T) {
 
 func TestIntegrationTimeoutIs502(t *testing.T) {
 	g := newTestGateway(t, nil, func(c *Config) { c.IntegrationTimeout = 50 * time.Millisecond })
+	// A function that honours its context ends at the timeout.
+	g.f.respondCtx = func(ctx context.Context, _ events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		select {
+		case <-ctx.Done():
+			return events.APIGatewayProxyResponse{}, ctx.Err()
+		case <-time.After(10 * time.Second):
+			return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+		}
+	}
+	start := time.Now()
+	resp, body := g.do(t, "GET", "/", "", nil)
+	if resp.StatusCode != 502 || body != `{"message": "Internal server error"}` || time.Since(start) > 5*time.Second {
+		t.Errorf("at the timeout: %d %s after %s", resp.StatusCode, body, time.Since(start))
+	}
+
+	// A function that ignores its context: its late answer is refused.
+	g.f.respondCtx = nil
 	g.f.respond = func(events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		time.Sleep(300 * time.Millisecond) // ignores its context, as a stuck function would
+		time.Sleep(300 * time.Millisecond)
 		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
 	}
-	resp, body := g.do(t, "GET", "/", "", nil)
+	resp, body = g.do(t, "GET", "/", "", nil)
 	if resp.StatusCode != 502 || body != `{"message": "Internal server error"}` {
-		t.Errorf("%d %s", resp.StatusCode, body)
+		t.Errorf("late answer: %d %s", resp.StatusCode, body)
 	}
 }
 
