@@ -481,6 +481,59 @@ func TestColdStartFetchRunsInTheBackground(t *testing.T) {
 	}
 }
 
+// The cold-start fetch outlives New: cancelling New's context once it has
+// returned, as a caller with a deferred cancel does, must not cut it short.
+func TestColdStartFetchOutlivesNewsContext(t *testing.T) {
+	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := New(ctx, e.config())
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.auth = a
+	if err := a.Ready(context.Background()); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err != nil {
+		t.Fatalf("first request: %v (%v)", err, e.lastDecision()["detail"])
+	}
+}
+
+// Holding no keys at all, the authorizer refuses every token, so it fetches
+// again NoKeysRetryInterval after a failed fetch rather than waiting for
+// KeyRefreshInterval; still at most once per interval, however many
+// requests come.
+func TestWithoutKeysTheFetchIsRetriedSooner(t *testing.T) {
+	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
+	e.idp.SetMode(testissuer.Down)
+	e.start()
+	token := "Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)
+	for range 50 {
+		if _, err := e.authorize(token); err == nil || e.lastDecision()["reason"] != "jwks_unavailable" {
+			t.Fatalf("during the outage: err %v reason %v", err, e.lastDecision()["reason"])
+		}
+	}
+	if n := e.idp.JWKSHits.Load(); n != 1 {
+		t.Errorf("%d fetches within the first second, want the cold start's only", n)
+	}
+	e.clock.Advance(NoKeysRetryInterval)
+	for range 50 {
+		_, _ = e.authorize(token)
+	}
+	if n := e.idp.JWKSHits.Load(); n != 2 {
+		t.Errorf("%d fetches after %s, want one more", n, NoKeysRetryInterval)
+	}
+	e.idp.SetMode(testissuer.OK)
+	e.clock.Advance(NoKeysRetryInterval)
+	if _, err := e.authorize(token); err != nil {
+		t.Fatalf("after the IdP came back: %v (%v)", err, e.lastDecision()["detail"])
+	}
+	if n := e.idp.JWKSHits.Load(); n != 3 {
+		t.Errorf("%d fetches, want 3", n)
+	}
+}
+
 func TestJWKSOutageAtColdStartThenRecovery(t *testing.T) {
 	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
 	e.idp.SetMode(testissuer.Down)

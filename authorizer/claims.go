@@ -95,11 +95,18 @@ func decodeStrings(b []byte) ([]string, error) {
 		}
 		return []string{s}, nil
 	case len(b) > 0 && b[0] == '[':
-		var arr []string
+		var arr []*string // a null element would be "" in a []string
 		if err := json.Unmarshal(b, &arr); err != nil {
 			return nil, errors.New("want a string or an array of strings")
 		}
-		return arr, nil
+		values := make([]string, len(arr))
+		for i, v := range arr {
+			if v == nil {
+				return nil, errors.New("want a string or an array of strings, not null")
+			}
+			values[i] = *v
+		}
+		return values, nil
 	case string(b) == "null":
 		return nil, nil
 	}

@@ -24,6 +24,8 @@ func TestStringClaims(t *testing.T) {
 		{payload: `{"aud":[],"scp":[]}`},
 		{payload: `{"aud":42}`, wantErr: true},
 		{payload: `{"aud":["ok",7]}`, wantErr: true},
+		{payload: `{"aud":["ok",null]}`, wantErr: true}, // jwt.ClaimStrings refuses it too
+		{payload: `{"scp":["pets:read",null]}`, wantErr: true},
 		{payload: `{"scope":{"pets":"read"}}`, wantErr: true},
 		{payload: `{"scp":true}`, wantErr: true},
 	} {

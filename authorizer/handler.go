@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,7 +26,8 @@ type Authorizer struct {
 }
 
 // New builds an Authorizer and starts the cold-start JWKS fetch in the
-// background, bounded by JWKSTimeout and by ctx: the fetch runs while the
+// background, bounded by JWKSTimeout (ctx's values are kept, its
+// cancellation is not: the fetch outlives New): the fetch runs while the
 // Lambda runtime connects to the Runtime API and waits for the first event,
 // and the first Handle that needs a key waits for it (or for its own
 // context). An unreachable JWKS is not an error: the authorizer refuses what
@@ -41,13 +43,17 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 		verifier: newVerifier(cfg, keys),
 		keys:     keys,
 		cache:    newTokenCache(cfg.CacheSize, cfg.Now),
-		rules:    cfg.Rules,
+		rules:    slices.Clone(cfg.Rules), // the policy memo assumes they never change
 		log:      cfg.Logger,
 	}
+	// The fetch outlives New: a caller cancelling ctx once New has returned
+	// must not cut it short (JWKSTimeout still bounds it).
+	ctx = context.WithoutCancel(ctx)
 	go func() {
 		defer close(keys.warm) // after the log line: Ready's callers see it
 		start := time.Now()
-		if err := keys.warmUp(ctx); err != nil {
+		keys.warmErr = keys.warmUp(ctx)
+		if err := keys.warmErr; err != nil {
 			a.log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
 				slog.String("reason", ErrJWKSUnavailable.Code), slog.String("detail", oneLine(err)),
 				slog.Int64("duration_us", time.Since(start).Microseconds()))
@@ -64,8 +70,8 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 func (a *Authorizer) Ready(ctx context.Context) error {
 	select {
 	case <-a.keys.warm:
-		if len(a.keys.current.Load().all) == 0 {
-			return fmt.Errorf("%w: %v", ErrJWKSUnavailable, a.keys.lastError())
+		if err := a.keys.warmErr; err != nil {
+			return fmt.Errorf("%w: %v", ErrJWKSUnavailable, err)
 		}
 		return nil
 	case <-ctx.Done():

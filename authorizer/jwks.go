@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -47,7 +48,19 @@ type keySet struct {
 	current atomic.Pointer[keySnapshot]
 	lastErr atomic.Pointer[error]
 	warm    chan struct{} // closed when the cold-start fetch has ended
+	warmErr error         // that fetch's error; read after warm is closed
+	// noKeysNext is when, holding no keys at all, the next fetch may start
+	// (unix nanoseconds of ks.now): NoKeysRetryInterval after the last
+	// fetch ended, whatever the limiter says.
+	noKeysNext atomic.Int64
 }
+
+// NoKeysRetryInterval is how soon after a failed fetch an authorizer that
+// holds no keys at all (the IdP was down at cold start) may fetch again. An
+// authorizer without keys refuses every token, so it retries sooner than
+// KeyRefreshInterval; once it holds keys, unknown kids are limited by
+// KeyRefreshInterval alone.
+const NoKeysRetryInterval = time.Second
 
 type keySnapshot struct {
 	byKID     map[string]verificationKey
@@ -103,7 +116,7 @@ func (ks *keySet) key(ctx context.Context, kid, alg string) (crypto.PublicKey, e
 	k, err := snap.find(kid)
 	stale := len(snap.all) > 0 && ks.now().Sub(snap.fetchedAt) > ks.maxAge
 	if err != nil || stale {
-		if ks.limiter.AllowN(ks.now(), 1) {
+		if ks.allowFetch(len(snap.all) == 0) {
 			if ferr := ks.refresh(ctx); ferr != nil && err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ferr)
 			}
@@ -118,6 +131,22 @@ func (ks *keySet) key(ctx context.Context, kid, alg string) (crypto.PublicKey, e
 		return nil, err
 	}
 	return k.check(alg)
+}
+
+// allowFetch says whether a request may fetch the JWKS now: the limiter's
+// one fetch per KeyRefreshInterval, or, holding no keys, one fetch
+// NoKeysRetryInterval after the last fetch ended (claimed by one request
+// only; the fetch sets the next time when it ends).
+func (ks *keySet) allowFetch(noKeys bool) bool {
+	now := ks.now()
+	if ks.limiter.AllowN(now, 1) {
+		return true
+	}
+	if !noKeys {
+		return false
+	}
+	next := ks.noKeysNext.Load()
+	return now.UnixNano() >= next && ks.noKeysNext.CompareAndSwap(next, math.MaxInt64)
 }
 
 func (snap *keySnapshot) find(kid string) (verificationKey, error) {
@@ -170,6 +199,7 @@ func (ks *keySet) refresh(ctx context.Context) (err error) {
 		if err != nil {
 			ks.lastErr.Store(&err)
 		}
+		ks.noKeysNext.Store(ks.now().Add(NoKeysRetryInterval).UnixNano())
 	}()
 	ctx, cancel := context.WithTimeout(ctx, ks.timeout)
 	defer cancel()
