@@ -622,28 +622,38 @@ func (e *testIDP) revoke(t *testing.T, form url.Values, clientID, secret string,
 func TestConcurrentRedemptionWorksOnce(t *testing.T) {
 	e := startIDP(t)
 	tests := []struct {
-		name   string
-		redeem func(t *testing.T) func() tokenResponse
+		name string
+		form func(t *testing.T) url.Values // the form all the goroutines post
 	}{
-		{"code", func(t *testing.T) func() tokenResponse {
-			code := e.login(t, "alice", "alice", allScopes, testCodeVerifier)
-			return func() tokenResponse { return e.exchangeCode(t, code, testCodeVerifier) }
+		{"code", func(t *testing.T) url.Values {
+			return codeForm(e.login(t, "alice", "alice", allScopes, testCodeVerifier), testCodeVerifier)
 		}},
-		{"refresh token", func(t *testing.T) func() tokenResponse {
-			tr := e.exchangeCode(t, e.login(t, "alice", "alice", allScopes, testCodeVerifier), testCodeVerifier)
-			return func() tokenResponse { return e.refresh(t, tr.RefreshToken) }
+		{"refresh token", func(t *testing.T) url.Values {
+			return refreshForm(e.exchangeCode(t, e.login(t, "alice", "alice", allScopes, testCodeVerifier), testCodeVerifier).RefreshToken)
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			redeem := tt.redeem(t)
+			form := tt.form(t)
 			results := make(chan tokenResponse, 8)
+			errs := make(chan error, cap(results))
 			var wg sync.WaitGroup
 			for range cap(results) {
-				wg.Go(func() { results <- redeem() })
+				wg.Go(func() {
+					tr, err := e.tryToken(form, idp.WebClientID, "")
+					if err != nil {
+						errs <- err
+						return
+					}
+					results <- tr
+				})
 			}
 			wg.Wait()
 			close(results)
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
 			succeeded := 0
 			for tr := range results {
 				if tr.status == http.StatusOK {

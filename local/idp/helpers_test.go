@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -189,9 +190,19 @@ type tokenResponse struct {
 // token posts to the token endpoint; a non-empty secret goes in HTTP Basic.
 func (e *testIDP) token(t *testing.T, form url.Values, clientID, secret string) tokenResponse {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.issuer+"/oauth/token", strings.NewReader(form.Encode()))
+	tr, err := e.tryToken(form, clientID, secret)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return tr
+}
+
+// tryToken is token for goroutines other than the test's, which must not
+// call t.Fatal.
+func (e *testIDP) tryToken(form url.Values, clientID, secret string) (tokenResponse, error) {
+	req, err := http.NewRequest(http.MethodPost, e.issuer+"/oauth/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return tokenResponse{}, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if secret != "" {
@@ -199,21 +210,22 @@ func (e *testIDP) token(t *testing.T, form url.Values, clientID, secret string) 
 	}
 	resp, err := e.client.Do(req)
 	if err != nil {
-		t.Fatalf("POST /oauth/token: %v", err)
+		return tokenResponse{}, fmt.Errorf("POST /oauth/token: %w", err)
 	}
-	body := readBody(t, resp)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return tokenResponse{}, fmt.Errorf("POST /oauth/token: %w", err)
+	}
 	var tr tokenResponse
-	if err := json.Unmarshal([]byte(body), &tr); err != nil {
-		t.Fatalf("token response %d is not JSON: %s", resp.StatusCode, body)
+	if err := json.Unmarshal(body, &tr); err != nil {
+		return tokenResponse{}, fmt.Errorf("token response %d is not JSON: %s", resp.StatusCode, body)
 	}
 	tr.status = resp.StatusCode
-	return tr
+	return tr, nil
 }
 
-// exchangeCode is the web client's code exchange (a public client: its
-// client_id in the form, no secret).
-func (e *testIDP) exchangeCode(t *testing.T, code, verifier string) tokenResponse {
-	t.Helper()
+func codeForm(code, verifier string) url.Values {
 	form := url.Values{
 		"grant_type":   {"authorization_code"},
 		"code":         {code},
@@ -223,14 +235,23 @@ func (e *testIDP) exchangeCode(t *testing.T, code, verifier string) tokenRespons
 	if verifier != "" {
 		form.Set("code_verifier", verifier)
 	}
-	return e.token(t, form, idp.WebClientID, "")
+	return form
+}
+
+func refreshForm(refreshToken string) url.Values {
+	return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}, "client_id": {idp.WebClientID}}
+}
+
+// exchangeCode is the web client's code exchange (a public client: its
+// client_id in the form, no secret).
+func (e *testIDP) exchangeCode(t *testing.T, code, verifier string) tokenResponse {
+	t.Helper()
+	return e.token(t, codeForm(code, verifier), idp.WebClientID, "")
 }
 
 func (e *testIDP) refresh(t *testing.T, refreshToken string) tokenResponse {
 	t.Helper()
-	return e.token(t, url.Values{
-		"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}, "client_id": {idp.WebClientID},
-	}, idp.WebClientID, "")
+	return e.token(t, refreshForm(refreshToken), idp.WebClientID, "")
 }
 
 // clientCredentials asks for a machine token; scope "" sends none.
