@@ -48,17 +48,7 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 	}
 	// The fetch outlives New: a caller cancelling ctx once New has returned
 	// must not cut it short (JWKSTimeout still bounds it).
-	ctx = context.WithoutCancel(ctx)
-	go func() {
-		defer close(keys.warm) // after the log line: Ready's callers see it
-		start := time.Now()
-		keys.warmErr = keys.warmUp(ctx)
-		if err := keys.warmErr; err != nil {
-			a.log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
-				slog.String("reason", ErrJWKSUnavailable.Code), slog.String("detail", oneLine(err)),
-				slog.Int64("duration_us", time.Since(start).Microseconds()))
-		}
-	}()
+	go keys.warmUp(context.WithoutCancel(ctx), a.log)
 	return a, nil
 }
 
@@ -100,7 +90,7 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 		return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
 	}
 	key := digest(token)
-	d.digest, d.hashed = key, true
+	d.digest = key
 	entry, cached := a.cache.get(key)
 	if !cached {
 		entry.id, err = a.verifier.Verify(ctx, token)
@@ -145,8 +135,7 @@ type decision struct {
 	outcome string // allow, deny, unauthorized, error
 	err     error
 	id      Identity
-	digest  tokenDigest // of the token, for the log
-	hashed  bool        // digest is set
+	digest  tokenDigest // of the token, for the log; zero before extraction
 	cached  bool
 }
 
@@ -175,7 +164,7 @@ func (a *Authorizer) logDecision(ctx context.Context, methodARN string, d decisi
 	if d.id.KeyID != "" {
 		attrs = append(attrs, slog.String("kid", truncate(d.id.KeyID, 64)))
 	}
-	if d.hashed {
+	if d.digest != (tokenDigest{}) {
 		attrs = append(attrs, slog.String("token_sha256", d.digest.fingerprint()), slog.Bool("cached", d.cached))
 	}
 	attrs = append(attrs, slog.String("method_arn", truncate(methodARN, 256)), slog.Int64("duration_us", took.Microseconds()))

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"slices"
@@ -88,15 +89,22 @@ func newKeySet(cfg Config) *keySet {
 	return ks
 }
 
-// warmUp is the cold-start fetch, run once, in the background, by New. It
+// warmUp is the cold-start fetch, run once, in the background, by New; it
+// logs a failure and closes warm when it ends. It
 // spends the refresh allowance, so a cold start against a hanging IdP
 // answers its first request once this fetch gives up instead of waiting for
 // a second timeout.
-func (ks *keySet) warmUp(ctx context.Context) error {
+func (ks *keySet) warmUp(ctx context.Context, log *slog.Logger) {
+	defer close(ks.warm) // after the log line: Ready's callers see it
 	if !ks.limiter.AllowN(ks.now(), 1) {
-		return nil
+		return
 	}
-	return ks.refresh(ctx)
+	start := time.Now()
+	if ks.warmErr = ks.refresh(ctx); ks.warmErr != nil {
+		log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
+			slog.String("reason", ErrJWKSUnavailable.Code), slog.String("detail", oneLine(ks.warmErr)),
+			slog.Int64("duration_us", time.Since(start).Microseconds()))
+	}
 }
 
 // key returns the verification key for a token header's kid and alg. Until
