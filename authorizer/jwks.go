@@ -90,10 +90,9 @@ func newKeySet(cfg Config) *keySet {
 }
 
 // warmUp is the cold-start fetch, run once, in the background, by New; it
-// logs a failure and closes warm when it ends. It
-// spends the refresh allowance, so a cold start against a hanging IdP
-// answers its first request once this fetch gives up instead of waiting for
-// a second timeout.
+// logs a failure and closes warm when it ends. It spends the refresh
+// allowance, so a cold start against a hanging IdP answers its first request
+// once this fetch gives up instead of waiting for a second timeout.
 func (ks *keySet) warmUp(ctx context.Context, log *slog.Logger) {
 	defer close(ks.warm) // after the log line: Ready's callers see it
 	if !ks.limiter.AllowN(ks.now(), 1) {
