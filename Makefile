@@ -26,6 +26,7 @@ test:
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzExtractBearerToken$$' -fuzztime $(FUZZTIME) ./authorizer
 	go test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(FUZZTIME) ./authorizer
+	go test -run '^$$' -fuzz '^FuzzRSAKeyAgreesWithCryptoRSA$$' -fuzztime $(FUZZTIME) ./authorizer
 	go test -run '^$$' -fuzz '^FuzzLambdaHandler$$' -fuzztime $(FUZZTIME) ./api
 
 ## build: build each function's bootstrap as `sam build` does (linux/arm64, static) into build/<LogicalId>/
@@ -42,7 +43,7 @@ bench:
 	@mkdir -p build
 	@rm -f build/bench.txt
 	@for run in 1 2 3 4 5 6; do \
-		go test -run '^$$' -bench 'RSAVerifyBaseline|AuthorizeFresh|AuthorizeRepeat' -benchmem -count 1 ./authorizer | tee -a build/bench.txt || exit 1; \
+		go test -run '^$$' -bench 'RSAVerifyBaseline|RSAVerifyPrepared|AuthorizeFresh|AuthorizeRepeat' -benchmem -count 1 ./authorizer | tee -a build/bench.txt || exit 1; \
 	done
 	go test -run '^$$' -bench 'Bootstrap' -benchtime 20x -count 3 ./cmd/authorizer | tee -a build/bench.txt
 	@echo

@@ -3,6 +3,7 @@ module github.com/example/petstore-oidc
 go 1.26.0
 
 require (
+	filippo.io/bigmod v0.1.0
 	github.com/BurntSushi/toml v1.6.0
 	github.com/MicahParks/jwkset v0.11.4
 	github.com/alexedwards/scs/v2 v2.9.0

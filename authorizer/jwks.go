@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
 )
 
@@ -72,6 +73,7 @@ type keySnapshot struct {
 type verificationKey struct {
 	kid, alg string
 	key      crypto.PublicKey
+	rsa      *rsaKey // for RS256, RS384, RS512; set for every *rsa.PublicKey
 }
 
 func newKeySet(cfg Config) *keySet {
@@ -109,14 +111,14 @@ func (ks *keySet) warmUp(ctx context.Context, log *slog.Logger) {
 // key returns the verification key for a token header's kid and alg. Until
 // the cold-start fetch has ended it waits for it: the first tokens of a cold
 // start would otherwise all find no keys and start fetches of their own.
-func (ks *keySet) key(ctx context.Context, kid, alg string) (crypto.PublicKey, error) {
+func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, error) {
 	select {
 	case <-ks.warm:
 	default:
 		select {
 		case <-ks.warm:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ctx.Err())
+			return verificationKey{}, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ctx.Err())
 		}
 	}
 	snap := ks.current.Load()
@@ -125,7 +127,7 @@ func (ks *keySet) key(ctx context.Context, kid, alg string) (crypto.PublicKey, e
 	if err != nil || stale {
 		if ks.allowFetch(len(snap.all) == 0) {
 			if ferr := ks.refresh(ctx); ferr != nil && err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ferr)
+				return verificationKey{}, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ferr)
 			}
 			snap = ks.current.Load()
 			k, err = snap.find(kid)
@@ -133,9 +135,9 @@ func (ks *keySet) key(ctx context.Context, kid, alg string) (crypto.PublicKey, e
 	}
 	if err != nil {
 		if len(snap.all) == 0 {
-			return nil, fmt.Errorf("%w: no keys held: %v", ErrJWKSUnavailable, ks.lastError())
+			return verificationKey{}, fmt.Errorf("%w: no keys held: %v", ErrJWKSUnavailable, ks.lastError())
 		}
-		return nil, err
+		return verificationKey{}, err
 	}
 	return k.check(alg)
 }
@@ -171,9 +173,9 @@ func (snap *keySnapshot) find(kid string) (verificationKey, error) {
 
 // check refuses a key whose JWK names another alg, or whose type cannot
 // produce the token's alg.
-func (k verificationKey) check(alg string) (crypto.PublicKey, error) {
+func (k verificationKey) check(alg string) (verificationKey, error) {
 	if k.alg != "" && k.alg != alg {
-		return nil, fmt.Errorf("%w: key %q is for %s, token says %s", ErrAlgorithm, k.kid, k.alg, alg)
+		return verificationKey{}, fmt.Errorf("%w: key %q is for %s, token says %s", ErrAlgorithm, k.kid, k.alg, alg)
 	}
 	ok := false
 	switch pub := k.key.(type) {
@@ -185,9 +187,19 @@ func (k verificationKey) check(alg string) (crypto.PublicKey, error) {
 		ok = alg == "EdDSA"
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: key %q cannot verify %s", ErrAlgorithm, k.kid, alg)
+		return verificationKey{}, fmt.Errorf("%w: key %q cannot verify %s", ErrAlgorithm, k.kid, alg)
 	}
-	return k.key, nil
+	return k, nil
+}
+
+// verify checks sig, a signature by method m of signed (a token's header
+// and payload). RS256, RS384 and RS512 go through the key's prepared form
+// (rsakey.go); every other method is golang-jwt's own.
+func (k verificationKey) verify(m jwt.SigningMethod, signed string, sig []byte) error {
+	if rs, ok := m.(*jwt.SigningMethodRSA); ok && k.rsa != nil {
+		return k.rsa.verifyPKCS1v15(rs.Hash, hashString(rs.Hash, signed), sig)
+	}
+	return m.Verify(signed, sig, k.key)
 }
 
 func (ks *keySet) lastError() error {
@@ -244,7 +256,9 @@ func (ks *keySet) refresh(ctx context.Context) (err error) {
 }
 
 // usableKey keeps public signature keys only: no symmetric keys (they would
-// be secrets published in a JWKS), no encryption keys, no RSA under 2048 bits.
+// be secrets published in a JWKS), no encryption keys, no RSA key under 2048
+// bits or that crypto/rsa would refuse. An RSA key is prepared here, once,
+// for RS256 (rsakey.go).
 func usableKey(m jwkset.JWKMarshal) (verificationKey, bool) {
 	if m.USE != "" && m.USE != jwkset.UseSig {
 		return verificationKey{}, false
@@ -259,7 +273,8 @@ func usableKey(m jwkset.JWKMarshal) (verificationKey, bool) {
 	k := verificationKey{kid: m.KID, alg: m.ALG.String(), key: jwk.Key()}
 	switch pub := k.key.(type) {
 	case *rsa.PublicKey:
-		return k, pub.N.BitLen() >= 2048
+		k.rsa, err = newRSAKey(pub) // also refuses keys under 2048 bits
+		return k, err == nil
 	case *ecdsa.PublicKey, ed25519.PublicKey:
 		return k, true
 	default:

@@ -1,6 +1,7 @@
 package authorizer
 
 import (
+	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
@@ -45,19 +46,34 @@ func hasSpaceOrControl(s string) bool {
 type tokenDigest [sha256.Size]byte
 
 func digest(token string) tokenDigest {
-	// The token goes through a buffer on the stack: sha256.Sum256([]byte(token))
-	// would first copy the whole token onto the heap, which costs more than
-	// hashing it.
 	h := sha256.New()
-	var chunk [256]byte
-	for len(token) > 0 {
-		n := copy(chunk[:], token)
-		h.Write(chunk[:n])
-		token = token[n:]
-	}
+	inPieces(token, func(b []byte) { h.Write(b) })
 	var sum tokenDigest
 	h.Sum(sum[:0])
 	return sum
+}
+
+// hashString is the digest of s by h.
+func hashString(h crypto.Hash, s string) []byte {
+	if h == crypto.SHA256 { // RS256, the usual case: no allocation for s
+		d := digest(s)
+		return d[:]
+	}
+	hh := h.New()
+	inPieces(s, func(b []byte) { hh.Write(b) })
+	return hh.Sum(nil)
+}
+
+// inPieces hands s to write in pieces held in a buffer on the stack, for a
+// hash: h.Write([]byte(s)) would first copy all of s to the heap, which for
+// a token costs more than hashing it.
+func inPieces(s string, write func([]byte)) {
+	var chunk [256]byte
+	for len(s) > 0 {
+		n := copy(chunk[:], s)
+		write(chunk[:n])
+		s = s[n:]
+	}
 }
 
 // fingerprint is what the logs show of a token: the first 12 hex digits of

@@ -28,6 +28,7 @@ type Verifier struct {
 	algs      []string
 	keys      *keySet
 	parser    *jwt.Parser
+	validator *jwt.Validator
 }
 
 func newVerifier(cfg Config, keys *keySet) *Verifier {
@@ -36,14 +37,13 @@ func newVerifier(cfg Config, keys *keySet) *Verifier {
 		audiences: cfg.Audiences,
 		algs:      cfg.Algorithms,
 		keys:      keys,
-		parser: jwt.NewParser(
-			jwt.WithValidMethods(cfg.Algorithms),
+		parser:    jwt.NewParser(jwt.WithStrictDecoding()),
+		validator: jwt.NewValidator(
 			jwt.WithIssuer(cfg.Issuer),
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
 			jwt.WithLeeway(cfg.ClockSkew),
 			jwt.WithTimeFunc(cfg.Now),
-			jwt.WithStrictDecoding(),
 		),
 	}
 }
@@ -53,30 +53,47 @@ func newVerifier(cfg Config, keys *keySet) *Verifier {
 // nbf, iat, aud and the token type. On failure the error wraps one of the
 // ErrXxx reasons; the Identity then carries the kid and, when the signature
 // was good, the subject, for the log.
+//
+// It takes the steps of golang-jwt's Parser.ParseWithClaims one by one, with
+// golang-jwt's parser and validator, so that an RS256 signature can be
+// checked with a key prepared when the JWKS was loaded (rsakey.go). Nothing
+// of the header or claims is trusted before that check: the header only
+// chooses the key, and the claims are read after it.
 func (v *Verifier) Verify(ctx context.Context, token string) (Identity, error) {
 	if len(token) > MaxTokenBytes {
 		return Identity{}, ErrOversized
 	}
 	var claims accessClaims
 	var id Identity
-	tok, err := v.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
-		if err := checkHeader(t.Header); err != nil {
-			return nil, err
-		}
-		id.KeyID, _ = t.Header["kid"].(string)
-		return v.keys.key(ctx, id.KeyID, t.Method.Alg())
-	})
-	if err == nil || errors.Is(err, jwt.ErrTokenInvalidClaims) {
-		// The signature is good: the claims are the issuer's.
-		id.Subject = claims.Sub
-		id.Scopes = claims.scopes()
-		id.ClientID = claims.clientID()
-		if exp, _ := claims.GetExpirationTime(); exp != nil {
-			id.ExpiresAt = exp.Time
-		}
-	}
+	// Split, base64 and JSON only: no signature, no claim checked yet.
+	tok, parts, err := v.parser.ParseUnverified(token, &claims)
 	if err != nil {
-		return id, v.classify(err, tok, &claims)
+		return id, v.classify(err, tok)
+	}
+	if alg := tok.Method.Alg(); !slices.Contains(v.algs, alg) {
+		return id, fmt.Errorf("%w: alg %.16q is not allowed", ErrAlgorithm, alg)
+	}
+	if err := checkHeader(tok.Header); err != nil {
+		return id, err
+	}
+	id.KeyID, _ = tok.Header["kid"].(string)
+	key, err := v.keys.key(ctx, id.KeyID, tok.Method.Alg())
+	if err != nil {
+		return id, err
+	}
+	signed := token[:len(parts[0])+1+len(parts[1])] // header "." payload, as received
+	if err := key.verify(tok.Method, signed, tok.Signature); err != nil {
+		return id, ErrSignature
+	}
+	// The signature is good: the claims are the issuer's.
+	id.Subject = claims.Sub
+	id.Scopes = claims.scopes()
+	id.ClientID = claims.clientID()
+	if exp, _ := claims.GetExpirationTime(); exp != nil {
+		id.ExpiresAt = exp.Time
+	}
+	if err := v.validator.Validate(&claims); err != nil {
+		return id, v.classifyClaims(err, &claims)
 	}
 	if err := v.checkAudience(&claims); err != nil {
 		return id, err
@@ -110,30 +127,27 @@ func checkHeader(h map[string]any) error {
 	return nil
 }
 
-// classify turns golang-jwt's errors into this package's reasons.
-func (v *Verifier) classify(err error, tok *jwt.Token, c *accessClaims) error {
-	var re *ReasonError
-	switch {
-	case errors.As(err, &re):
-		return err // from our keyfunc: crit, typ, kid, JWKS
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	case tok != nil && (tok.Method == nil || !slices.Contains(v.algs, tok.Method.Alg())):
+// classify turns golang-jwt's parsing errors into this package's reasons.
+func (v *Verifier) classify(err error, tok *jwt.Token) error {
+	if errors.Is(err, jwt.ErrTokenUnverifiable) && tok != nil && tok.Method == nil {
 		alg, _ := tok.Header["alg"].(string)
 		return fmt.Errorf("%w: alg %.16q is not allowed", ErrAlgorithm, alg)
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return ErrSignature
-	case errors.Is(err, jwt.ErrTokenInvalidClaims):
-		switch {
-		case c.Exp == nil:
-			return ErrMissingExpiry
-		case errors.Is(err, jwt.ErrTokenExpired):
-			return ErrExpired
-		case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-			return ErrNotYetValid
-		case c.Iss != v.issuer:
-			return fmt.Errorf("%w: %.128q is not the configured issuer %q", ErrIssuer, c.Iss, v.issuer)
-		}
+	}
+	return fmt.Errorf("%w: %v", ErrMalformed, err)
+}
+
+// classifyClaims turns golang-jwt's validation errors into this package's
+// reasons.
+func (v *Verifier) classifyClaims(err error, c *accessClaims) error {
+	switch {
+	case c.Exp == nil:
+		return ErrMissingExpiry
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return ErrExpired
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return ErrNotYetValid
+	case c.Iss != v.issuer:
+		return fmt.Errorf("%w: %.128q is not the configured issuer %q", ErrIssuer, c.Iss, v.issuer)
 	}
 	return fmt.Errorf("%w: %v", ErrMalformed, err)
 }
