@@ -245,6 +245,16 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 			}
 			return "Bearer " + p[0] + "." + p[1] + "." + string(sig)
 		}, "signature"},
+		// The signature is checked before any claim: a token failing both
+		// is a signature failure, and nothing of its claims is logged.
+		{"expired, with a tampered signature", func() string {
+			p := parts(with(func(c jwt.MapClaims) { c["exp"] = e.clock.Now().Add(-time.Hour).Unix(); c["sub"] = "forged-sub" }))
+			return "Bearer " + p[0] + "." + p[1] + "." + parts(valid())[2]
+		}, "signature"},
+		{"wrong issuer, with a tampered signature", func() string {
+			p := parts(with(func(c jwt.MapClaims) { c["iss"] = "https://evil.example"; c["sub"] = "forged-sub" }))
+			return "Bearer " + p[0] + "." + p[1] + "." + parts(valid())[2]
+		}, "signature"},
 		{"signature of another token", func() string {
 			other := parts(with(func(c jwt.MapClaims) { c["sub"] = "someone-else" }))
 			p := parts(valid())
@@ -291,6 +301,9 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 			d := e.lastDecision()
 			if d["reason"] != tt.reason || d["outcome"] != "unauthorized" {
 				t.Errorf("logged outcome %v reason %v, want unauthorized %s (detail %v)", d["outcome"], d["reason"], tt.reason, d["detail"])
+			}
+			if tt.reason == "signature" && d["sub"] != nil {
+				t.Errorf("the sub of a token whose signature failed was logged: %v", d["sub"])
 			}
 		})
 	}

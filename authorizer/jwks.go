@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/fips140"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
@@ -194,12 +195,22 @@ func (k verificationKey) check(alg string) (verificationKey, error) {
 
 // verify checks sig, a signature by method m of signed (a token's header
 // and payload). RS256, RS384 and RS512 go through the key's prepared form
-// (rsakey.go); every other method is golang-jwt's own.
+// (rsakey.go), except in FIPS 140 mode, where every check must be the
+// validated module's; every other method is golang-jwt's own.
 func (k verificationKey) verify(m jwt.SigningMethod, signed string, sig []byte) error {
-	if rs, ok := m.(*jwt.SigningMethodRSA); ok && k.rsa != nil {
+	if rs, ok := k.prepared(m); ok {
+		if !rs.Hash.Available() {
+			return jwt.ErrHashUnavailable
+		}
 		return k.rsa.verifyPKCS1v15(rs.Hash, hashString(rs.Hash, signed), sig)
 	}
 	return m.Verify(signed, sig, k.key)
+}
+
+// prepared says whether verify uses the prepared RSA key for m.
+func (k verificationKey) prepared(m jwt.SigningMethod) (*jwt.SigningMethodRSA, bool) {
+	rs, ok := m.(*jwt.SigningMethodRSA)
+	return rs, ok && k.rsa != nil && !fips140.Enabled()
 }
 
 func (ks *keySet) lastError() error {

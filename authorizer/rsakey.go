@@ -22,11 +22,11 @@ import (
 // expected block is built from the hash and compared whole, nothing of the
 // signature's block is parsed. FuzzRSAKeyAgreesWithCryptoRSA and
 // TestRSAKeyRefusesForgedEncodings hold it to crypto/rsa's answers. Every
-// other algorithm goes through golang-jwt (and crypto/rsa, crypto/ecdsa,
-// crypto/ed25519) as it stands.
+// other algorithm, and RS256 too in FIPS 140 mode (GODEBUG=fips140=on),
+// goes through golang-jwt and the standard library as they stand.
 type rsaKey struct {
-	pub *rsa.PublicKey
-	n   *bigmod.Modulus
+	n *bigmod.Modulus
+	e uint
 }
 
 // minRSABits is the smallest RSA key the authorizer uses (NIST SP 800-131A).
@@ -50,7 +50,7 @@ func newRSAKey(pub *rsa.PublicKey) (*rsaKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rsaKey{pub: pub, n: n}, nil
+	return &rsaKey{n: n, e: uint(pub.E)}, nil
 }
 
 var errRSAVerification = errors.New("rsa: verification error")
@@ -80,7 +80,7 @@ func (k *rsaKey) verifyPKCS1v15(h crypto.Hash, hashed, sig []byte) error {
 	if err != nil {
 		return errRSAVerification
 	}
-	em := bigmod.NewNat().ExpShortVarTime(s, uint(k.pub.E), k.n).Bytes(k.n)
+	em := bigmod.NewNat().ExpShortVarTime(s, k.e, k.n).Bytes(k.n)
 	// Steps 3 and 4: EM' = 0x00 || 0x01 || 0xff... || 0x00 || DigestInfo ||
 	// hash, compared with EM as a whole.
 	want := make([]byte, size)
