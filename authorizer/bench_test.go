@@ -112,6 +112,25 @@ func BenchmarkAuthorizeFresh(b *testing.B) {
 	benchHandle(b, e.auth, tokens)
 }
 
+// BenchmarkAuthorizeFreshCryptoRSA is BenchmarkAuthorizeFresh with the keys'
+// prepared RSA form removed, so that RS256 goes through golang-jwt and
+// crypto/rsa as they stand: what the prepared key saves.
+func BenchmarkAuthorizeFreshCryptoRSA(b *testing.B) {
+	e, tokens := benchTokens(b)
+	prepared := e.auth.keys.current.Load()
+	plain := &keySnapshot{byKID: map[string]verificationKey{}, fetchedAt: prepared.fetchedAt}
+	for _, k := range prepared.all {
+		k.rsa = nil
+		plain.all = append(plain.all, k)
+		if k.kid != "" {
+			plain.byKID[k.kid] = k
+		}
+	}
+	e.auth.keys.current.Store(plain)
+	b.Cleanup(func() { e.auth.keys.current.Store(prepared) })
+	benchHandle(b, e.auth, tokens)
+}
+
 // BenchmarkAuthorizeRepeat: the same token again, as a client calling
 // several routes does once API Gateway's own cache has expired or is off.
 func BenchmarkAuthorizeRepeat(b *testing.B) {
