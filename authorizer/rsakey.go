@@ -20,8 +20,9 @@ import (
 // author. This file only checks the key as crypto/rsa does and builds and
 // compares the encoded message as RFC 8017 section 8.2.2 prescribes: the
 // expected block is built from the hash and compared whole, nothing of the
-// signature's block is parsed. FuzzRSAKeyAgreesWithCryptoRSA and
-// TestRSAKeyRefusesForgedEncodings hold it to crypto/rsa's answers. Every
+// signature's block is parsed. FuzzRSAKeyAgreesWithCryptoRSA,
+// TestRSAKeyRefusesForgedEncodings and TestRSAKeySignatureLength hold it to
+// crypto/rsa's answers. Every
 // other algorithm, and RS256 too in FIPS 140 mode (GODEBUG=fips140=on),
 // goes through golang-jwt and the standard library as they stand.
 type rsaKey struct {
