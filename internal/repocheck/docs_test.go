@@ -132,7 +132,7 @@ var notEnvironment = []string{
 }
 
 // toolEnvironment are variables read by tools, not by this repository's code.
-var toolEnvironment = []string{"GOFLAGS", "CGO_ENABLED", "GOTOOLCHAIN", "GOOS", "GOARCH", "AWS_LAMBDA_RUNTIME_API"}
+var toolEnvironment = []string{"GOFLAGS", "CGO_ENABLED", "GOTOOLCHAIN", "GOOS", "GOARCH", "GODEBUG", "AWS_LAMBDA_RUNTIME_API"}
 
 // codeEnvironment collects the variables the Go code reads: the string
 // given to Getenv/LookupEnv (or a getenv parameter), and the value of every
