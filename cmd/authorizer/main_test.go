@@ -122,7 +122,7 @@ func BenchmarkBootstrap(b *testing.B) {
 	}
 	idp := testissuer.New(b, "key-a")
 	payload := event(b, "Bearer "+testissuer.Sign(b, "key-a", idp.Claims(time.Now(), audience), nil))
-	firstAnswer := func(bin string) (float64, int64) {
+	firstAnswer := func(bin string) (ms float64, peak, faults int64) {
 		rt := lambdatest.NewRuntime(b)
 		proc := rt.Start(b, bin, "ISSUER="+idp.URL, "AUDIENCE="+audience)
 		res, err := rt.InvokeProcess(proc, payload, 10*time.Second)
@@ -130,27 +130,32 @@ func BenchmarkBootstrap(b *testing.B) {
 		if err != nil || res.Err != nil {
 			b.Fatalf("%v %v", err, res.Err)
 		}
-		peak, err := proc.PeakRSS()
-		if err != nil {
+		if peak, err = proc.PeakRSS(); err != nil {
+			b.Fatal(err)
+		}
+		if faults, err = proc.MinorFaults(); err != nil {
 			b.Fatal(err)
 		}
 		proc.Stop()
-		return float64(took.Microseconds()) / 1000, peak
+		return float64(took.Microseconds()) / 1000, peak, faults
 	}
 	// The two alternate, so that a machine slowing down or speeding up
 	// during the run weighs on both alike.
-	var authorizerMS, minimalMS, ownMS []float64
+	var authorizerMS, minimalMS, ownMS, faults, minimalFaults []float64
 	var rss []int64
 	b.ResetTimer()
 	for range b.N {
-		ms, peak := firstAnswer(bootstrap)
-		floor, _ := firstAnswer(minimal)
+		ms, peak, f := firstAnswer(bootstrap)
+		floor, _, mf := firstAnswer(minimal)
 		authorizerMS, minimalMS, ownMS = append(authorizerMS, ms), append(minimalMS, floor), append(ownMS, ms-floor)
+		faults, minimalFaults = append(faults, float64(f)), append(minimalFaults, float64(mf))
 		rss = append(rss, peak)
 	}
 	b.StopTimer()
 	median := func(v []float64) float64 { sort.Float64s(v); return v[len(v)/2] }
 	slices.Sort(rss)
+	b.ReportMetric(median(faults), "page-faults")
+	b.ReportMetric(median(minimalFaults), "page-faults-minimal")
 	b.ReportMetric(median(authorizerMS), "ms-to-first-answer")
 	b.ReportMetric(median(minimalMS), "ms-minimal-function")
 	b.ReportMetric(median(ownMS), "ms-own-cold-start")

@@ -114,6 +114,9 @@ func main() {
 		fmt.Printf("- bootstrap, spawn to first answer: **%.1f ms** median (target under 15 ms)\n", first)
 		fmt.Printf("- the smallest Go function on the same harness, same run: %.1f ms; the authorizer's own share: **%.1f ms**\n",
 			median("Bootstrap", "ms-minimal-function"), median("Bootstrap", "ms-own-cold-start"))
+		if f := median("Bootstrap", "page-faults"); f > 0 {
+			fmt.Printf("- minor page faults to the first answer: %.0f (the smallest function: %.0f)\n", f, median("Bootstrap", "page-faults-minimal"))
+		}
 		fmt.Printf("- bootstrap, peak RSS: **%.1f MiB** (target 16 MiB or less)\n", rss)
 		fmt.Printf("- bootstrap, linux/arm64 binary: **%.1f MiB** (target 10 MiB or less)\n", size)
 		check("first answer under 15 ms", first > 0 && first < 15)
