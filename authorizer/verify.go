@@ -68,7 +68,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Identity, error) {
 	// Split, base64 and JSON only: no signature, no claim checked yet.
 	tok, parts, err := v.parser.ParseUnverified(token, &claims)
 	if err != nil {
-		return id, v.classify(err, tok)
+		return id, classify(err, tok)
 	}
 	if alg := tok.Method.Alg(); !slices.Contains(v.algs, alg) {
 		return id, fmt.Errorf("%w: alg %.16q is not allowed", ErrAlgorithm, alg)
@@ -128,7 +128,7 @@ func checkHeader(h map[string]any) error {
 }
 
 // classify turns golang-jwt's parsing errors into this package's reasons.
-func (v *Verifier) classify(err error, tok *jwt.Token) error {
+func classify(err error, tok *jwt.Token) error {
 	if errors.Is(err, jwt.ErrTokenUnverifiable) && tok != nil && tok.Method == nil {
 		alg, _ := tok.Header["alg"].(string)
 		return fmt.Errorf("%w: alg %.16q is not allowed", ErrAlgorithm, alg)

@@ -69,10 +69,11 @@ func main() {
 		fmt.Printf("| %s | %d | %.2f µs/op | %.0f |\n", name, len(samples[name]["ns/op"]), median(name, "ns/op")/1000, median(name, "allocs/op"))
 	}
 	// make bench runs `go test -bench` six times, each run measuring the
-	// baseline, then Prepared, Fresh, FreshCryptoRSA and Repeat: the i-th sample of a benchmark is
-	// divided by the i-th baseline, measured seconds before it, and the
-	// median of these ratios is what the targets are checked against. Their
-	// range shows how much the machine moved between runs.
+	// baseline, then Prepared, Fresh, FreshCryptoRSA and Repeat: the i-th
+	// sample of a benchmark is divided by the i-th baseline, measured
+	// seconds before it, and the median of these ratios is what the targets
+	// are checked against. Their range shows how much the machine moved
+	// between runs.
 	ratio := func(name string) (med, lo, hi float64) {
 		base, v := samples["RSAVerifyBaseline"]["ns/op"], samples[name]["ns/op"]
 		var r []float64
