@@ -118,6 +118,9 @@ func main() {
 		if f := median("Bootstrap", "page-faults"); f > 0 {
 			fmt.Printf("- minor page faults to the first answer: %.0f (the smallest function: %.0f)\n", f, median("Bootstrap", "page-faults-minimal"))
 		}
+		if us := median("Bootstrap", "us-per-fresh-page"); us > 0 {
+			fmt.Printf("- this machine, same run: a first touch of a fresh page costs %.1f µs (lambdatest.FreshPageCost)\n", us)
+		}
 		fmt.Printf("- bootstrap, peak RSS: **%.1f MiB** (target 16 MiB or less)\n", rss)
 		fmt.Printf("- bootstrap, linux/arm64 binary: **%.1f MiB** (target 10 MiB or less)\n", size)
 		check("first answer under 15 ms", first > 0 && first < 15)
