@@ -21,6 +21,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gorilla/securecookie"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 )
 
 //go:embed static
@@ -45,12 +46,16 @@ type App struct {
 	discoverMu  sync.Mutex
 	discovering *discovery
 
-	refreshMu sync.Mutex
-	// rotated remembers, for a minute, what a refresh token was exchanged
-	// for: two requests of one session that both find the access token
-	// expired must not both spend the same refresh token, since a provider
-	// that rotates refresh tokens refuses the second and may revoke both.
-	rotated map[[sha256.Size]byte]rotation
+	// Two requests of one session that both find the access token expired
+	// must not both spend the same refresh token: a provider that rotates
+	// refresh tokens refuses the second and may revoke both. refreshes
+	// makes them share one redemption (keyed by the refresh token's
+	// SHA-256), while other sessions' refreshes go on in parallel; rotated
+	// remembers, for a minute, what a refresh token was exchanged for, for
+	// a request that comes after the redemption has ended.
+	refreshes singleflight.Group
+	rotatedMu sync.Mutex
+	rotated   map[[sha256.Size]byte]rotation
 }
 
 // provider is what discovery gives: the endpoints and the ID token

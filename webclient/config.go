@@ -153,7 +153,7 @@ func (c Config) validate() error {
 
 	if c.Issuer == "" {
 		add("ISSUER is required: the OpenID provider's issuer URL, e.g. https://TENANT.auth0.com/")
-	} else if err := checkURL(c.Issuer, false); err != nil {
+	} else if err := checkURL(c.Issuer); err != nil {
 		add("ISSUER %q: %v", c.Issuer, err)
 	}
 	if c.ClientID == "" {
@@ -161,14 +161,14 @@ func (c Config) validate() error {
 	}
 	if c.RedirectURL == "" {
 		add("REDIRECT_URL is required, e.g. http://localhost:8080/callback (register it at the provider)")
-	} else if err := checkURL(c.RedirectURL, true); err != nil {
+	} else if err := checkURL(c.RedirectURL); err != nil {
 		add("REDIRECT_URL %q: %v", c.RedirectURL, err)
 	} else if u, _ := url.Parse(c.RedirectURL); u.Path == "" || u.RawQuery != "" || reservedPath(u.Path) {
 		add("REDIRECT_URL %q needs a path of its own (not one of the app's pages) and no query, e.g. /callback", c.RedirectURL)
 	}
 	if c.APIURL == "" {
 		add("API_URL is required: the API's invoke URL, e.g. https://API_ID.execute-api.REGION.amazonaws.com/Prod")
-	} else if err := checkURL(c.APIURL, true); err != nil {
+	} else if err := checkURL(c.APIURL); err != nil {
 		add("API_URL %q: %v", c.APIURL, err)
 	}
 	if len(c.Scopes) > 0 && !slices.Contains(c.Scopes, "openid") {
@@ -178,12 +178,12 @@ func (c Config) validate() error {
 		add("SESSION_KEY must be %d random bytes (64 hex digits), got %d bytes", SessionKeySize, len(c.SessionKey))
 	}
 	if c.LogoutURL != "" {
-		if err := checkURL(c.LogoutURL, true); err != nil {
+		if err := checkURL(c.LogoutURL); err != nil {
 			add("LOGOUT_URL %q: %v", c.LogoutURL, err)
 		}
 	}
 	if c.PostLogoutRedirectURL != "" {
-		if err := checkURL(c.PostLogoutRedirectURL, true); err != nil {
+		if err := checkURL(c.PostLogoutRedirectURL); err != nil {
 			add("POST_LOGOUT_REDIRECT_URL %q: %v", c.PostLogoutRedirectURL, err)
 		}
 	}
@@ -194,10 +194,11 @@ func (c Config) validate() error {
 }
 
 // checkURL accepts an absolute http(s) URL with a host and no fragment or
-// user info. Plain http is allowed for loopback hosts only, unless
-// anyHTTP: a provider must be reached over TLS, while the app's own URLs and
-// a test API may be plain http on a private network.
-func checkURL(raw string, anyHTTP bool) error {
+// user info. Plain http is allowed for loopback hosts only: tokens go to
+// the provider and the API, the session cookie is Secure only when the
+// app's own URL is https, and a network, even a private one, is no place
+// for either in clear text.
+func checkURL(raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
@@ -206,7 +207,7 @@ func checkURL(raw string, anyHTTP bool) error {
 		return errors.New("must be an absolute http(s) URL")
 	case u.Fragment != "" || u.User != nil:
 		return errors.New("must have no fragment and no user info")
-	case u.Scheme == "http" && !anyHTTP && !isLoopback(u.Hostname()):
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
 		return errors.New("must use https (plain http only for localhost)")
 	}
 	return nil

@@ -2,10 +2,14 @@ package webclient_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -16,9 +20,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example/petstore-oidc/internal/testissuer"
 	"github.com/example/petstore-oidc/internal/testlog"
 	"github.com/example/petstore-oidc/local/idp"
 	"github.com/example/petstore-oidc/webclient"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 const testAudience = "https://petstore.example.com"
@@ -45,11 +51,28 @@ type env struct {
 	idpDown    atomic.Bool  // the IdP's token endpoint fails like a dead upstream
 	idpLimits  atomic.Bool  // the IdP's token endpoint rate-limits (429)
 	tokenCalls atomic.Int64 // requests to the IdP's token endpoint
+	idpHost    string
+
+	// With envOptions.reissueIDTokens, every ID token the IdP's token
+	// endpoint returns is signed again with testissuer's key-a, whose JWKS
+	// replaces the IdP's, after editIDToken (if set) has changed its claims
+	// and chosen the key to sign with: so that a test can send the web
+	// client any ID token. reissued counts them.
+	editIDToken atomic.Pointer[func(jwt.MapClaims) (key string)]
+	reissued    atomic.Int64
+	// holdRefresh, when set, stops the next refresh grant at the IdP's
+	// token endpoint until the test releases it.
+	holdRefresh atomic.Pointer[hold]
 }
+
+// hold is a request kept waiting at the IdP: entered is closed when it
+// arrives, and it goes on once release is closed.
+type hold struct{ entered, release chan struct{} }
 
 type envOptions struct {
 	cfg             func(*webclient.Config)
 	hideEndSession  bool // the IdP's discovery document has no end_session_endpoint
+	reissueIDTokens bool // see env.editIDToken
 	accessTokenTTL  time.Duration
 	extraRedirectTo []string // more redirect URIs registered at the IdP
 }
@@ -76,7 +99,11 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idpSrv.Config.Handler = e.wrapIDP(provider.Handler(), opts.hideEndSession)
+	handler := e.wrapIDP(provider.Handler(), opts.hideEndSession)
+	if opts.reissueIDTokens {
+		handler = e.reissueIDTokens(t, handler)
+	}
+	idpSrv.Config.Handler = handler
 	idpSrv.Start()
 	t.Cleanup(idpSrv.Close)
 
@@ -108,20 +135,91 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	webSrv.Start()
 	t.Cleanup(webSrv.Close)
 
+	e.idpHost = idpSrv.Listener.Addr().String()
+	e.newBrowser()
+	t.Cleanup(func() { checkLogs(t, e.logs.String()) })
+	return e
+}
+
+// newBrowser gives the test a browser of its own: no cookies, no session.
+func (e *env) newBrowser() {
 	e.jar, _ = cookiejar.New(nil)
-	idpHost := idpSrv.Listener.Addr().String()
 	e.browser = &http.Client{
 		Jar:     e.jar,
 		Timeout: 10 * time.Second,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if req.URL.Host != idpHost || len(via) > 10 {
+			if req.URL.Host != e.idpHost || len(via) > 10 {
 				return http.ErrUseLastResponse
 			}
 			return nil
 		},
 	}
-	t.Cleanup(func() { checkLogs(t, e.logs.String()) })
-	return e
+}
+
+// reissueIDTokens: see env.editIDToken.
+func (e *env) reissueIDTokens(t *testing.T, next http.Handler) http.Handler {
+	keys := map[string]*rsa.PrivateKey{"key-a": testissuer.Key(t, "key-a"), "attacker": testissuer.Key(t, "attacker")}
+	jwks, err := json.Marshal(testissuer.JWKS(t, "key-a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/keys":
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(jwks)
+			return
+		case "/oauth/token":
+		default:
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		var body map[string]any
+		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
+			copyResponse(w, rec)
+			return
+		}
+		raw, _ := body["id_token"].(string)
+		if raw == "" {
+			copyResponse(w, rec)
+			return
+		}
+		claims := jwt.MapClaims{}
+		if _, _, err := jwt.NewParser().ParseUnverified(raw, claims); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		key := "key-a"
+		if edit := e.editIDToken.Load(); edit != nil {
+			key = cmp.Or((*edit)(claims), key)
+		}
+		if key == "none" {
+			// Unsigned: the header says so, the signature is empty.
+			payload, _ := json.Marshal(claims)
+			raw = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." +
+				base64.RawURLEncoding.EncodeToString(payload) + "."
+		} else {
+			tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+			tok.Header["kid"] = "key-a" // also for another key: the signature must be checked
+			if raw, err = tok.SignedString(keys[key]); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+		}
+		body["id_token"] = raw
+		e.reissued.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		json.NewEncoder(w).Encode(body)
+	})
+}
+
+func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	maps.Copy(w.Header(), rec.Header())
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
 }
 
 // wrapIDP lets a test break the IdP's token endpoint or hide its
@@ -131,6 +229,10 @@ func (e *env) wrapIDP(next http.Handler, hideEndSession bool) http.Handler {
 		switch {
 		case r.URL.Path == "/oauth/token":
 			e.tokenCalls.Add(1)
+			if h := e.holdRefresh.Load(); h != nil && isRefreshGrant(r) && e.holdRefresh.CompareAndSwap(h, nil) {
+				close(h.entered)
+				<-h.release
+			}
 			if e.idpRefuses.Load() {
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(http.StatusBadRequest)
@@ -162,6 +264,14 @@ func (e *env) wrapIDP(next http.Handler, hideEndSession bool) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// isRefreshGrant reads the form of a token request, leaving it for the IdP.
+func isRefreshGrant(r *http.Request) bool {
+	body, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	form, _ := url.ParseQuery(string(body))
+	return err == nil && form.Get("grant_type") == "refresh_token"
 }
 
 // get fetches a page of the web client without following redirects.

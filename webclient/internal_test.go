@@ -2,8 +2,10 @@ package webclient
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -110,5 +112,22 @@ func TestErrorTextOfATokenEndpointRefusal(t *testing.T) {
 	got := errorText(err)
 	if got != "the provider answered 500 server_error: db down" || strings.Contains(got, "secret") {
 		t.Errorf("errorText = %q", got)
+	}
+}
+
+// A transport error shows the operation and the URL without its query (it
+// may hold a code or a token); a URL that does not parse is left out.
+func TestErrorTextOfATransportError(t *testing.T) {
+	tests := []struct {
+		url, want string
+	}{
+		{"https://idp.example.com/oauth/token?code=secret", "Post https://idp.example.com/oauth/token: connection refused"},
+		{"http://[::1%zz]/x?code=secret", "Post: connection refused"},
+	}
+	for _, tt := range tests {
+		err := fmt.Errorf("exchange: %w", &url.Error{Op: "Post", URL: tt.url, Err: errors.New("connection refused")})
+		if got := errorText(err); got != tt.want {
+			t.Errorf("errorText(%q) = %q, want %q", tt.url, got, tt.want)
+		}
 	}
 }

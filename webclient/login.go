@@ -177,9 +177,10 @@ func errorText(err error) string {
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		u, perr := url.Parse(uerr.URL)
-		if perr == nil {
-			u.RawQuery = ""
+		if perr != nil { // no URL to show, and none to leak
+			return uerr.Op + ": " + uerr.Err.Error()
 		}
+		u.RawQuery = ""
 		return uerr.Op + " " + u.String() + ": " + uerr.Err.Error()
 	}
 	return err.Error()

@@ -8,6 +8,7 @@ import (
 	"encoding/gob"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -150,6 +151,10 @@ func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
 		a.log.Warn("session ended", slog.String("reason", "refreshed ID token for another subject"))
 		a.sessions.Destroy(ctx)
 		return d, errSessionExpired
+	case errors.Is(err, errBadIDToken):
+		a.log.Warn("session ended", slog.String("reason", "refreshed ID token invalid"), slog.String("detail", err.Error()))
+		a.sessions.Destroy(ctx)
+		return d, errSessionExpired
 	case err != nil:
 		return d, err
 	}
@@ -162,8 +167,12 @@ func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
 }
 
 // errOtherUser: the provider's refreshed ID token is not the signed-in
-// user's.
-var errOtherUser = errors.New("the refreshed ID token names another user")
+// user's. errBadIDToken: it does not verify (signature, issuer, audience,
+// expiry).
+var (
+	errOtherUser  = errors.New("the refreshed ID token names another user")
+	errBadIDToken = errors.New("the refreshed ID token does not verify")
+)
 
 type refreshed struct {
 	tokens tokenSet
@@ -171,19 +180,49 @@ type refreshed struct {
 }
 
 // refresh redeems the refresh token once, however many requests ask at the
-// same time (see App.rotated).
+// same time (see App.refreshes). A request whose ctx ends stops waiting;
+// the redemption goes on for the others, bounded by its own timeout.
 func (a *App) refresh(ctx context.Context, old tokenSet) (refreshed, error) {
-	a.refreshMu.Lock()
-	defer a.refreshMu.Unlock() // one refresh at a time: they are rare
 	key := sha256.Sum256([]byte(old.RefreshToken))
+	if tokens, ok := a.rotation(key); ok {
+		return refreshed{tokens: tokens}, nil
+	}
+	ch := a.refreshes.DoChan(string(key[:]), func() (any, error) {
+		return a.redeem(context.WithoutCancel(ctx), key, old)
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return refreshed{}, res.Err
+		}
+		return res.Val.(refreshed), nil
+	case <-ctx.Done():
+		return refreshed{}, ctx.Err()
+	}
+}
+
+// rotation is what the refresh token with this SHA-256 was exchanged for
+// in the last minute, if it was.
+func (a *App) rotation(key [sha256.Size]byte) (tokenSet, bool) {
+	a.rotatedMu.Lock()
+	defer a.rotatedMu.Unlock()
 	now := time.Now()
 	for k, r := range a.rotated {
 		if now.After(r.expires) {
 			delete(a.rotated, k)
 		}
 	}
-	if r, ok := a.rotated[key]; ok {
-		return refreshed{tokens: r.tokens}, nil
+	r, ok := a.rotated[key]
+	return r.tokens, ok
+}
+
+// redeem is one refresh grant at the provider, and the check of the ID
+// token it may return.
+func (a *App) redeem(ctx context.Context, key [sha256.Size]byte, old tokenSet) (refreshed, error) {
+	// A redemption that ended between refresh's look at rotated and this
+	// one's start has spent the token already.
+	if tokens, ok := a.rotation(key); ok {
+		return refreshed{tokens: tokens}, nil
 	}
 	p := a.discovered() // set: a session exists only after a sign-in
 	if p == nil {
@@ -208,15 +247,17 @@ func (a *App) refresh(ctx context.Context, old tokenSet) (refreshed, error) {
 		// but carries no nonce.
 		idToken, err := p.verifier.Verify(ctx, raw)
 		if err != nil {
-			return refreshed{}, err
+			return refreshed{}, fmt.Errorf("%w: %v", errBadIDToken, err)
 		}
 		// ... and names the same user (the stored one was verified at
 		// sign-in; it is only decoded here, as it may have expired).
-		if first, err := decodeJWT(old.IDToken); err == nil {
-			var sub string
-			if json.Unmarshal(first.Claims["sub"], &sub) == nil && sub != idToken.Subject {
-				return refreshed{}, errOtherUser
-			}
+		first, err := decodeJWT(old.IDToken)
+		if err != nil {
+			return refreshed{}, errOtherUser
+		}
+		var sub string
+		if json.Unmarshal(first.Claims["sub"], &sub) != nil || sub != idToken.Subject {
+			return refreshed{}, errOtherUser
 		}
 		var claims json.RawMessage
 		if err := idToken.Claims(&claims); err != nil {
@@ -224,7 +265,9 @@ func (a *App) refresh(ctx context.Context, old tokenSet) (refreshed, error) {
 		}
 		out.tokens.IDToken, out.claims = raw, claims
 	}
-	a.rotated[key] = rotation{tokens: out.tokens, expires: now.Add(time.Minute)}
+	a.rotatedMu.Lock()
+	a.rotated[key] = rotation{tokens: out.tokens, expires: time.Now().Add(time.Minute)}
+	a.rotatedMu.Unlock()
 	a.log.Info("access token refreshed", slog.Time("expires", out.tokens.Expiry))
 	return out, nil
 }

@@ -39,7 +39,7 @@ func run(log *slog.Logger, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Addr: cmp.Or(getenv("LISTEN_ADDR"), "localhost:8080"), Handler: app, ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(cmp.Or(getenv("LISTEN_ADDR"), "localhost:8080"), app, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("web client listening", slog.String("addr", srv.Addr), slog.String("issuer", cfg.Issuer), slog.String("api", cfg.APIURL))
@@ -54,4 +54,19 @@ func run(log *slog.Logger, getenv func(string) string) error {
 		return err
 	}
 	return nil
+}
+
+// newServer bounds slow and idle clients. The longest a page may take is a
+// console call: a token refresh (10 s at most) then the API call (15 s).
+func newServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       20 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }

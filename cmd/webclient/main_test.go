@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A missing or wrong variable stops the command before it listens, with
@@ -33,5 +34,24 @@ func TestRunRefusesABadEnvironment(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The server closes slow and idle connections, but never cuts short a page
+// that takes as long as a console call may (refresh 10 s, API call 15 s).
+func TestServerBoundsSlowClients(t *testing.T) {
+	srv := newServer("localhost:0", nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for name, d := range map[string]time.Duration{
+		"ReadHeaderTimeout": srv.ReadHeaderTimeout, "ReadTimeout": srv.ReadTimeout, "IdleTimeout": srv.IdleTimeout,
+	} {
+		if d <= 0 || d > 2*time.Minute {
+			t.Errorf("%s = %v, want a bound of at most 2 minutes", name, d)
+		}
+	}
+	if srv.WriteTimeout < 25*time.Second+5*time.Second {
+		t.Errorf("WriteTimeout = %v: a console call may take 25 s", srv.WriteTimeout)
+	}
+	if srv.MaxHeaderBytes <= 0 || srv.MaxHeaderBytes > 1<<20 {
+		t.Errorf("MaxHeaderBytes = %d", srv.MaxHeaderBytes)
 	}
 }
