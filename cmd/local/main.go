@@ -108,12 +108,21 @@ Demo identities (DEVELOPMENT ONLY, never use them elsewhere):
 		fmt.Fprintf(out, "  user %-6s password %-6s scopes %s\n", u.Username, u.Password, strings.Join(u.Scopes, " "))
 	}
 	fmt.Fprintf(out, "  client %s secret %s (client_credentials)\n\n", idp.M2MClientID, idp.M2MClientSecret)
-	fmt.Fprintf(out, "Try: TOKEN=$(go run ./cmd/local token) && curl -H \"Authorization: Bearer $TOKEN\" %s/pets\n\n", s.GatewayURL)
+	token := "go run ./cmd/local token"
+	if s.IssuerURL != defaultIssuer {
+		token += " -issuer " + s.IssuerURL
+	}
+	fmt.Fprintf(out, "Try: TOKEN=$(%s) && curl -H \"Authorization: Bearer $TOKEN\" %s/pets\n\n", token, s.GatewayURL)
 }
+
+// defaultIssuer is the development IdP on its default port, where the token
+// and event commands look for it.
+const defaultIssuer = "http://localhost:9000"
+
 
 func tokenFlags(name string) (*flag.FlagSet, *string, *string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	issuer := fs.String("issuer", "http://localhost:9000", "the running development IdP")
+	issuer := fs.String("issuer", defaultIssuer, "the running development IdP")
 	scope := fs.String("scope", "", `scopes to ask for, space-separated (default: all of the machine client's, "pets:read pets:write")`)
 	return fs, issuer, scope
 }
