@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -269,5 +271,53 @@ func TestAllowOrigin(t *testing.T) {
 			fmt.Sprint(h["Access-Control-Expose-Headers"]) != "[Location, Link, X-Total-Count]" {
 			t.Errorf("%s: %d with headers %v", name, res.StatusCode, h)
 		}
+	}
+}
+
+// With ReadScope and WriteScope set (a Cognito user pool names its scopes
+// after its resource server), the API checks those names and no others;
+// the welcome document and the development identity name them too.
+func TestScopeNamesFromOptions(t *testing.T) {
+	const read, write = "https://petstore.example.com/pets:read", "https://petstore.example.com/pets:write"
+	handler := NewLambdaHandler(NewRouter(Options{Logger: discardLogger(), ReadScope: read, WriteScope: write}))
+	withScope := func(name, scope string) events.APIGatewayProxyRequest {
+		ev := event(t, name)
+		ev.RequestContext.Authorizer["scope"] = scope
+		return ev
+	}
+	tests := []struct {
+		event, scope string
+		want         int
+	}{
+		{"list-pets", read, 200},
+		{"get-pet", read, 200},
+		{"create-pet", write, 201},
+		{"list-pets", "pets:read", 403},
+		{"get-pet", "openid pets:read pets:write", 403},
+		{"create-pet", "pets:write " + read, 403},
+		{"list-pets", write, 403},
+	}
+	for _, tt := range tests {
+		res, err := handler(context.Background(), withScope(tt.event, tt.scope))
+		if err != nil || res.StatusCode != tt.want {
+			t.Errorf("%s with scope %q: %v %d %s, want %d", tt.event, tt.scope, err, res.StatusCode, res.Body, tt.want)
+		}
+	}
+
+	res, err := handler(context.Background(), event(t, "get-root-public"))
+	if err != nil || !strings.Contains(res.Body, `"scope":"`+read+`"`) || !strings.Contains(res.Body, `"scope":"`+write+`"`) ||
+		strings.Contains(res.Body, `"scope":"pets:read"`) {
+		t.Errorf("the welcome document does not name the configured scopes: %v %s", err, res.Body)
+	}
+
+	srv := httptest.NewServer(NewRouter(Options{Logger: discardLogger(), DevMode: true, ReadScope: read, WriteScope: write}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/pets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("dev mode with configured scopes: GET /pets answered %d", resp.StatusCode)
 	}
 }

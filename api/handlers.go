@@ -34,7 +34,7 @@ type Endpoint struct {
 }
 
 // newWelcome describes the routes that NewRouter registers.
-func newWelcome(routes []route) Welcome {
+func newWelcome(routes []route, scopes map[string]string) Welcome {
 	w := Welcome{
 		Name:     "PetStore API",
 		Message:  "Call the endpoints that are not public with an OIDC access token: Authorization: Bearer ACCESS_TOKEN.",
@@ -42,7 +42,7 @@ func newWelcome(routes []route) Welcome {
 	}
 	for _, rt := range routes {
 		w.Endpoints = append(w.Endpoints, Endpoint{
-			Method: rt.method, Path: rt.path, Public: rt.access == public, Scope: rt.scope, Description: rt.description,
+			Method: rt.method, Path: rt.path, Public: rt.access == public, Scope: scopes[rt.scope], Description: rt.description,
 		})
 	}
 	return w

@@ -22,14 +22,16 @@ type Identity struct {
 func (id Identity) HasScope(scope string) bool { return slices.Contains(id.Scopes, scope) }
 
 // DevIdentity is who every request is assumed to come from outside Lambda
-// when Options.DevMode is set. It is never used for a gateway request.
+// when Options.DevMode is set, with Options.ReadScope and WriteScope. It is
+// never used for a gateway request.
 var DevIdentity = Identity{
 	Principal:   "dev-mode-user",
 	Scopes:      []string{ScopeRead, ScopeWrite},
 	Development: true,
 }
 
-// The scopes the API checks; they match the authorizer's default rules.
+// The scopes the API checks by default; they match the authorizer's
+// default rules. Options.ReadScope and WriteScope replace them.
 const (
 	ScopeRead  = "pets:read"
 	ScopeWrite = "pets:write"
@@ -51,15 +53,16 @@ func IdentityFrom(c *gin.Context) (Identity, bool) {
 // request that came through the Lambda handler carries the API Gateway
 // request context, and only its authorizer map counts (a forged
 // X-GoLambdaProxy-ApiGw-Context header is never read). Any other request is
-// anonymous, unless devMode assumes DevIdentity for it.
-func identify(devMode bool) gin.HandlerFunc {
+// anonymous, unless devMode assumes dev (DevIdentity with the configured
+// scopes) for it.
+func identify(devMode bool, dev Identity) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if gw, ok := core.GetAPIGatewayContextFromContext(c.Request.Context()); ok {
 			if id, ok := identityFromAuthorizer(gw.Authorizer); ok {
 				c.Set(identityKey, id)
 			}
 		} else if devMode {
-			c.Set(identityKey, DevIdentity)
+			c.Set(identityKey, dev)
 		}
 		c.Next()
 	}

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"cmp"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -22,6 +24,12 @@ type Options struct {
 	// preflights itself, but with a proxy integration the actual answers
 	// come from here, and a browser hides any answer without it.
 	AllowOrigin string
+	// ReadScope and WriteScope are the scopes the API checks again behind
+	// the authorizer: reading pets needs ReadScope, adding one WriteScope.
+	// Default ScopeRead and ScopeWrite; set them to the names your access
+	// tokens carry, as the authorizer's route rules do (template.yaml passes
+	// both from its ReadScope and WriteScope parameters).
+	ReadScope, WriteScope string
 }
 
 // access says who may call a route.
@@ -61,9 +69,14 @@ func NewRouter(opts Options) *gin.Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	// The routes name their scope by ScopeRead or ScopeWrite; the names the
+	// tokens carry are the options'.
+	scopes := map[string]string{ScopeRead: cmp.Or(opts.ReadScope, ScopeRead), ScopeWrite: cmp.Or(opts.WriteScope, ScopeWrite)}
+	dev := DevIdentity
+	dev.Scopes = []string{scopes[ScopeRead], scopes[ScopeWrite]}
 	if opts.DevMode {
 		opts.Logger.Warn("DEV MODE: every request outside API Gateway is treated as the development identity " +
-			DevIdentity.Principal + " with scopes pets:read and pets:write, without any token. Never use this in a deployment.")
+			dev.Principal + " with scopes " + strings.Join(dev.Scopes, " and ") + ", without any token. Never use this in a deployment.")
 	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -79,18 +92,18 @@ func NewRouter(opts Options) *gin.Engine {
 	if opts.AllowOrigin != "" {
 		r.Use(allowOrigin(opts.AllowOrigin))
 	}
-	r.Use(recoverPanics(), identify(opts.DevMode))
+	r.Use(recoverPanics(), identify(opts.DevMode, dev))
 	r.NoRoute(notFound)
 	r.NoMethod(methodNotAllowed)
 
-	h := &handlers{store: opts.Store, welcome: newWelcome(routes)}
+	h := &handlers{store: opts.Store, welcome: newWelcome(routes, scopes)}
 	for _, rt := range routes {
 		chain := []gin.HandlerFunc{}
 		switch rt.access {
 		case anyToken:
 			chain = append(chain, require(""))
 		case scoped:
-			chain = append(chain, require(rt.scope))
+			chain = append(chain, require(scopes[rt.scope]))
 		}
 		handle := rt.handle
 		chain = append(chain, func(c *gin.Context) { handle(h, c) })

@@ -21,6 +21,10 @@ const (
 	// EnvCORSAllowOrigin is Options.AllowOrigin: the browser origin allowed
 	// to read the API's answers (template.yaml's CorsAllowOrigin).
 	EnvCORSAllowOrigin = "CORS_ALLOW_ORIGIN"
+	// EnvReadScope and EnvWriteScope are Options.ReadScope and WriteScope
+	// (template.yaml's ReadScope and WriteScope).
+	EnvReadScope  = "READ_SCOPE"
+	EnvWriteScope = "WRITE_SCOPE"
 	// EnvHost and EnvPort are where the plain HTTP server listens.
 	EnvHost = "HOST"
 	EnvPort = "PORT"
@@ -35,8 +39,8 @@ const (
 	DefaultPort = "8081"
 )
 
-// OptionsFromEnv reads EnvDevMode (strconv.ParseBool; empty is false) and
-// EnvCORSAllowOrigin; the error names the variable at fault. Development
+// OptionsFromEnv reads EnvDevMode (strconv.ParseBool; empty is false),
+// EnvCORSAllowOrigin, EnvReadScope and EnvWriteScope; the error names the variable at fault. Development
 // mode is an error in Lambda, where every request comes through the gateway
 // and the setting could only be a mistake worth stopping for. Store and
 // Logger are left for the caller.
@@ -60,6 +64,16 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 			return Options{}, fmt.Errorf("%s: %w", EnvCORSAllowOrigin, err)
 		}
 		opts.AllowOrigin = v
+	}
+	for _, s := range []struct {
+		env  string
+		into *string
+	}{{EnvReadScope, &opts.ReadScope}, {EnvWriteScope, &opts.WriteScope}} {
+		v := getenv(s.env)
+		if strings.ContainsAny(v, " \t\r\n,=") {
+			return Options{}, fmt.Errorf("%s %q: one scope name, as the access tokens carry it, without spaces, commas or \"=\"", s.env, v)
+		}
+		*s.into = v
 	}
 	return opts, nil
 }

@@ -34,6 +34,10 @@ func TestOptionsFromEnv(t *testing.T) {
 		{"an origin with a path", map[string]string{EnvCORSAllowOrigin: "https://app.example.com/"}, Options{}, "CORS_ALLOW_ORIGIN: "},
 		{"not an origin", map[string]string{EnvCORSAllowOrigin: "app.example.com"}, Options{}, "CORS_ALLOW_ORIGIN: "},
 		{"a list", map[string]string{EnvCORSAllowOrigin: "https://a.example, https://b.example"}, Options{}, "CORS_ALLOW_ORIGIN: "},
+		{"scope names", map[string]string{EnvReadScope: "https://petstore.example.com/pets:read", EnvWriteScope: "pets.write"},
+			Options{ReadScope: "https://petstore.example.com/pets:read", WriteScope: "pets.write"}, ""},
+		{"two read scopes", map[string]string{EnvReadScope: "pets:read pets:admin"}, Options{}, `READ_SCOPE "pets:read pets:admin": one scope name`},
+		{"a write scope list", map[string]string{EnvWriteScope: "a,b"}, Options{}, `WRITE_SCOPE "a,b": one scope name`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -87,6 +87,59 @@ func TestTemplateRefusesWhatTheSchemaRefuses(t *testing.T) {
 	}
 }
 
+// TestOneThrottledStage: PetStoreApi sets OpenApiVersion, without which SAM
+// also deploys a stage named "Stage" that serves the API without the
+// stage's settings; and every route is throttled.
+func TestOneThrottledStage(t *testing.T) {
+	tpl := load(t, nil)
+	api, err := tpl.CFN.GetServerlessApiWithName("PetStoreApi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if api.OpenApiVersion == nil || !strings.HasPrefix(*api.OpenApiVersion, "3.") {
+		t.Errorf("OpenApiVersion = %v: SAM would add a stage named Stage", api.OpenApiVersion)
+	}
+	throttled := false
+	for _, m := range api.MethodSettings {
+		ms, _ := m.(map[string]any)
+		rate, _ := ms["ThrottlingRateLimit"].(float64)
+		burst, _ := ms["ThrottlingBurstLimit"].(float64)
+		throttled = throttled || ms["ResourcePath"] == "/*" && ms["HttpMethod"] == "*" && rate > 0 && burst > 0
+	}
+	if !throttled {
+		t.Errorf("no throttling on every route: MethodSettings %v", api.MethodSettings)
+	}
+}
+
+// TestParameterPatterns: CloudFormation refuses, before anything is
+// deployed, an issuer that the authorizer would refuse at every cold start,
+// and a scope that would break the route rules.
+func TestParameterPatterns(t *testing.T) {
+	params := object(load(t, nil).raw["Parameters"])
+	tests := []struct {
+		param, value string
+		ok           bool
+	}{
+		{"Issuer", "https://example.auth0.com/", true},
+		{"Issuer", "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC", true},
+		{"Issuer", "http://example.auth0.com/", false},
+		{"ReadScope", "https://petstore.example.com/pets:read", true},
+		{"ReadScope", "pets.read", true},
+		{"ReadScope", "pets:read pets:admin", false},
+		{"WriteScope", "a,b", false},
+		{"WriteScope", "", false},
+	}
+	for _, tt := range tests {
+		pattern, ok := object(params[tt.param])["AllowedPattern"].(string)
+		if !ok {
+			t.Fatalf("parameter %s has no AllowedPattern", tt.param)
+		}
+		if got := regexp.MustCompile(pattern).MatchString(tt.value); got != tt.ok {
+			t.Errorf("%s %q: allowed %v, want %v", tt.param, tt.value, got, tt.ok)
+		}
+	}
+}
+
 func TestFunctionsAreBuiltAsSAMDoesForGo(t *testing.T) {
 	tpl := load(t, nil)
 	for id, codeURI := range map[string]string{"Authorizer": "cmd/authorizer/", "PetStoreFunction": "cmd/api/"} {
@@ -230,8 +283,43 @@ func TestAuthorizerConfigComesFromTheTemplate(t *testing.T) {
 			t.Errorf("the template sets %s, which the authorizer does not read", k)
 		}
 	}
-	if got := tpl.Parameters["RouteScopes"]; got != authorizer.DefaultRouteScopes {
-		t.Errorf("RouteScopes default %q differs from the authorizer's %q", got, authorizer.DefaultRouteScopes)
+	if got := fn.Environment[authorizer.EnvRouteScopes]; got != authorizer.DefaultRouteScopes {
+		t.Errorf("ROUTE_SCOPES with the default parameters %q differs from the authorizer's default %q", got, authorizer.DefaultRouteScopes)
+	}
+}
+
+// TestScopeParametersReachTheAuthorizerAndTheAPI: ReadScope and WriteScope
+// (here as a Cognito user pool names its scopes) are the scopes both the
+// authorizer's rules and the API's own check require, route by route.
+func TestScopeParametersReachTheAuthorizerAndTheAPI(t *testing.T) {
+	const read, write = "https://petstore.example.com/pets:read", "https://petstore.example.com/pets:write"
+	tpl := load(t, map[string]string{"ReadScope": read, "WriteScope": write})
+	authz, err := tpl.Function("Authorizer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := authorizer.ConfigFromEnv(func(k string) string { return authz.Environment[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"GET /pets": read, "GET /pets/*": read, "POST /pets": write, "GET /me": ""}
+	for _, rule := range cfg.Rules {
+		scope, ok := want[rule.Method+" "+rule.Path]
+		if !ok || !slices.Equal(rule.Scopes, strings.Fields(scope)) {
+			t.Errorf("rule %s, want %s=%s", rule, rule.Method+" "+rule.Path, scope)
+		}
+		delete(want, rule.Method+" "+rule.Path)
+	}
+	if len(want) > 0 {
+		t.Errorf("no rule for %v", want)
+	}
+	petstore, err := tpl.Function("PetStoreFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := api.OptionsFromEnv(func(k string) string { return petstore.Environment[k] })
+	if err != nil || opts.ReadScope != read || opts.WriteScope != write {
+		t.Errorf("the PetStore's options %+v, %v: want ReadScope %s and WriteScope %s", opts, err, read, write)
 	}
 }
 
@@ -246,18 +334,18 @@ func TestPetStoreConfigComesFromTheTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the template's environment does not configure the PetStore: %v", err)
 	}
-	if opts.AllowOrigin != "https://app.example.com" || opts.DevMode {
+	if opts.AllowOrigin != "https://app.example.com" || opts.DevMode || opts.ReadScope != api.ScopeRead || opts.WriteScope != api.ScopeWrite {
 		t.Errorf("options %+v", opts)
 	}
 	for k := range fn.Environment {
-		if k != api.EnvCORSAllowOrigin {
+		if !slices.Contains([]string{api.EnvCORSAllowOrigin, api.EnvReadScope, api.EnvWriteScope}, k) {
 			t.Errorf("the template sets %s, which the PetStore does not read", k)
 		}
 	}
 }
 
 // TestEveryProtectedRouteHasARouteRule: a route of the template without its
-// own rule in the RouteScopes default would be refused (no Allow), or
+// own rule in the authorizer's ROUTE_SCOPES would be refused (no Allow), or
 // allowed by a wider wildcard rule; each must have a rule of its own.
 func TestEveryProtectedRouteHasARouteRule(t *testing.T) {
 	tpl := load(t, nil)
@@ -265,7 +353,11 @@ func TestEveryProtectedRouteHasARouteRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules, err := authorizer.ParseRouteRules(tpl.Parameters["RouteScopes"])
+	fn, err := tpl.Function("Authorizer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := authorizer.ParseRouteRules(fn.Environment[authorizer.EnvRouteScopes])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +371,7 @@ func TestEveryProtectedRouteHasARouteRule(t *testing.T) {
 			found = found || rule.Method == r.Method && asRule(rule.Path) == asRule(r.Path)
 		}
 		if !found {
-			t.Errorf("route %s %s has no rule of its own in RouteScopes", r.Method, r.Path)
+			t.Errorf("route %s %s has no rule of its own in ROUTE_SCOPES", r.Method, r.Path)
 		}
 	}
 }
