@@ -119,7 +119,6 @@ Demo identities (DEVELOPMENT ONLY, never use them elsewhere):
 // and event commands look for it.
 const defaultIssuer = "http://localhost:9000"
 
-
 func tokenFlags(name string) (*flag.FlagSet, *string, *string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	issuer := fs.String("issuer", defaultIssuer, "the running development IdP")
