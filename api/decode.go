@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // decodeNewPet reads and validates the body of POST /pets: a JSON object
@@ -25,7 +26,9 @@ func decodeNewPet(r *http.Request, w http.ResponseWriter) (NewPet, int, *ErrorBo
 	if r.ContentLength > MaxBodyBytes {
 		return NewPet{}, http.StatusRequestEntityTooLarge, tooLarge
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	// The body is kept as it is read, for the duplicate-field check.
+	var body bytes.Buffer
+	dec := json.NewDecoder(io.TeeReader(http.MaxBytesReader(w, r.Body, MaxBodyBytes), &body))
 	// A map, not a struct: encoding/json would match "TYPE" to a field
 	// named Type, and the API accepts its field names exactly.
 	var fields map[string]json.RawMessage
@@ -48,8 +51,15 @@ func decodeNewPet(r *http.Request, w http.ResponseWriter) (NewPet, int, *ErrorBo
 	slices.Sort(names)
 	for _, name := range names {
 		if name != "type" && name != "price" {
+			name = shorten(name)
 			return NewPet{}, http.StatusBadRequest, &ErrorBody{Error: "unknown field " + strconv.Quote(name), Field: name}
 		}
+	}
+	// encoding/json keeps the last of two fields with one name; another
+	// reader of the same body (a gateway's validator, a log pipeline) may
+	// keep the first. Refused, so that all of them read one pet.
+	if name, ok := duplicateField(body.Bytes()); ok {
+		return NewPet{}, http.StatusBadRequest, &ErrorBody{Error: "duplicate field " + strconv.Quote(name), Field: name}
 	}
 
 	var n NewPet
@@ -68,6 +78,46 @@ func decodeNewPet(r *http.Request, w http.ResponseWriter) (NewPet, int, *ErrorBo
 		return NewPet{}, http.StatusBadRequest, &ErrorBody{Error: err.Error(), Field: "price"}
 	}
 	return n, 0, nil
+}
+
+// duplicateField is a name that a JSON object (known to be valid) holds
+// twice at its top level.
+func duplicateField(object []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(object))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		name, ok := t.(string)
+		if err != nil || !ok {
+			return "", false
+		}
+		if seen[name] {
+			return name, true
+		}
+		seen[name] = true
+		var value json.RawMessage
+		if dec.Decode(&value) != nil {
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// shorten cuts a name the caller chose to at most 64 bytes (on a rune
+// boundary) before it is echoed in an answer and its log line.
+func shorten(name string) string {
+	const limit = 64
+	if len(name) <= limit {
+		return name
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut] + "..."
 }
 
 var (

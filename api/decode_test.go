@@ -3,7 +3,9 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParsePrice(t *testing.T) {
@@ -79,5 +81,16 @@ func TestEscapePath(t *testing.T) {
 		if got := escapePath(tc.in); got != tc.want {
 			t.Errorf("escapePath(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+func TestShortenKeepsWholeRunes(t *testing.T) {
+	long := strings.Repeat("é", 40) // 80 bytes
+	got := shorten(long)
+	if !utf8.ValidString(got) || !strings.HasSuffix(got, "...") || len(got) > 64+3 {
+		t.Errorf("shorten = %q", got)
+	}
+	if got := shorten("name"); got != "name" {
+		t.Errorf("shorten(name) = %q", got)
 	}
 }

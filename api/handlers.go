@@ -68,12 +68,12 @@ func (h *handlers) listPets(c *gin.Context) {
 		return
 	}
 	if page != "" {
-		n, err := strconv.Atoi(page)
-		if err != nil || n < 1 || n > MaxPage {
+		n, ok := wholeNumber(page)
+		if !ok || n > MaxPage {
 			abortWithError(c, http.StatusBadRequest, "page must be a whole number from 1 to "+strconv.Itoa(MaxPage), "page")
 			return
 		}
-		q.Page = n
+		q.Page = int(n)
 	}
 	res, err := h.store.List(c.Request.Context(), q)
 	if err != nil {
@@ -106,8 +106,8 @@ func singleQuery(c *gin.Context, name string) (string, bool) {
 }
 
 func (h *handlers) getPet(c *gin.Context) {
-	id, err := strconv.ParseInt(c.Param("petId"), 10, 64)
-	if err != nil || id < 1 {
+	id, ok := wholeNumber(c.Param("petId"))
+	if !ok {
 		abortWithError(c, http.StatusBadRequest, "petId must be a positive whole number", "petId")
 		return
 	}
@@ -135,6 +135,10 @@ func (h *handlers) createPet(c *gin.Context) {
 	id, _ := IdentityFrom(c)
 	n.CreatedBy = id.Principal
 	pet, err := h.store.Create(c.Request.Context(), n)
+	if errors.Is(err, ErrStoreFull) {
+		abortWithError(c, http.StatusInsufficientStorage, "the store is full: it holds at most "+strconv.Itoa(MaxMemoryPets)+" pets", "")
+		return
+	}
 	if err != nil {
 		storeFailed(c, err)
 		return
@@ -146,6 +150,17 @@ func (h *handlers) createPet(c *gin.Context) {
 func (h *handlers) me(c *gin.Context) {
 	id, _ := IdentityFrom(c)
 	c.JSON(http.StatusOK, id)
+}
+
+// wholeNumber reads a positive whole number written the one way: digits,
+// no sign, no leading zero ("+2" and "002" are not 2: one resource, one
+// URL).
+func wholeNumber(s string) (int64, bool) {
+	if s == "" || s[0] < '1' || s[0] > '9' || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
 }
 
 // storeFailed answers an unexpected store error. The caller learns nothing

@@ -11,6 +11,14 @@ import (
 // ErrNotFound is returned by Store.Get for an unknown id.
 var ErrNotFound = errors.New("pet not found")
 
+// ErrStoreFull is returned by Store.Create when the store holds as many pets
+// as it may.
+var ErrStoreFull = errors.New("the store is full")
+
+// MaxMemoryPets is the most pets a MemoryStore holds: any holder of the
+// write scope could otherwise fill the function's memory.
+const MaxMemoryPets = 10000
+
 // Store keeps the pets. Implementations must be safe for concurrent use and
 // honour ctx (a database-backed store passes it to its queries). Errors are
 // compared with errors.Is.
@@ -103,6 +111,9 @@ func (s *MemoryStore) Create(ctx context.Context, n NewPet) (Pet, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.pets) >= MaxMemoryPets {
+		return Pet{}, ErrStoreFull
+	}
 	p := Pet{ID: s.nextID, Type: n.Type, Price: n.Price, CreatedBy: n.CreatedBy}
 	s.nextID++
 	s.pets = append(s.pets, p)

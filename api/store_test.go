@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -115,5 +116,29 @@ func TestMemoryStoreHonoursContext(t *testing.T) {
 	}
 	if page, _ := s.List(context.Background(), ListQuery{Page: 1, PageSize: 10}); page.Total != 3 {
 		t.Errorf("a cancelled Create stored a pet: %d pets", page.Total)
+	}
+}
+
+// A MemoryStore holds at most MaxMemoryPets: then Create refuses, and the
+// API answers 507 without losing a pet it already holds.
+func TestMemoryStoreIsBounded(t *testing.T) {
+	s := NewMemoryStore()
+	ctx := context.Background()
+	for i := 3; i < MaxMemoryPets; i++ {
+		if _, err := s.Create(ctx, NewPet{Type: "fish", Price: 1}); err != nil {
+			t.Fatalf("create %d: %v", i+1, err)
+		}
+	}
+	if _, err := s.Create(ctx, NewPet{Type: "fish", Price: 1}); !errors.Is(err, ErrStoreFull) {
+		t.Fatalf("create past MaxMemoryPets: %v, want ErrStoreFull", err)
+	}
+	if page, err := s.List(ctx, ListQuery{Page: 1, PageSize: 1}); err != nil || page.Total != MaxMemoryPets {
+		t.Errorf("List total %d, %v; want %d", page.Total, err, MaxMemoryPets)
+	}
+
+	handler := NewLambdaHandler(NewRouter(Options{Store: s, Logger: discardLogger()}))
+	res, err := handler(ctx, event(t, "create-pet"))
+	if err != nil || res.StatusCode != 507 || !strings.Contains(res.Body, "the store is full") {
+		t.Errorf("POST /pets to a full store: %v %d %s, want 507", err, res.StatusCode, res.Body)
 	}
 }
