@@ -40,10 +40,10 @@ const (
 )
 
 // OptionsFromEnv reads EnvDevMode (strconv.ParseBool; empty is false),
-// EnvCORSAllowOrigin, EnvReadScope and EnvWriteScope; the error names the variable at fault. Development
-// mode is an error in Lambda, where every request comes through the gateway
-// and the setting could only be a mistake worth stopping for. Store and
-// Logger are left for the caller.
+// EnvCORSAllowOrigin, EnvReadScope and EnvWriteScope; the error names the
+// variable at fault. Development mode is an error in Lambda, where every
+// request comes through the gateway and the setting could only be a mistake
+// worth stopping for. Store and Logger are left for the caller.
 func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	var opts Options
 	if v := strings.TrimSpace(getenv(EnvDevMode)); v != "" {
