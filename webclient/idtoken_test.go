@@ -2,6 +2,7 @@ package webclient_test
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -177,5 +178,114 @@ func TestConcurrentRefreshes(t *testing.T) {
 	}
 	if got := e.tokenCalls.Load() - calls; got != 2 {
 		t.Errorf("%d refresh grants at the IdP, want 2: one for each session", got)
+	}
+}
+
+// A refresh whose ID token is signed with a key the app has not fetched yet,
+// while the provider's JWKS is down, is not a bad token: the session keeps
+// the refreshed tokens (the refresh token is spent) and the ID token
+// verified at sign-in. Only a token naming another user ends it, which
+// needs no key to see.
+func TestRefreshWhileTheKeysAreUnavailable(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		edit      func(jwt.MapClaims) string
+		signedOut bool
+	}{
+		{"same user", func(jwt.MapClaims) string { return "key-b" }, false},
+		{"another user", func(c jwt.MapClaims) string { c["sub"] = "mallory"; return "key-b" }, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{reissueIDTokens: true})
+			e.signIn(t, "alice")
+			csrf := e.csrf(t)
+			e.callAPI(t, "list")
+			before := e.lastBearer(t)
+			e.keysDown.Store(true)
+			e.editIDToken.Store(&tt.edit)
+			webclient.SetClock(e.app, func() time.Time { return time.Now().Add(idp.DefaultAccessTokenTTL + time.Minute) })
+			resp, body := e.post(t, "/console", url.Values{"action": {"list"}, "csrf": {csrf}})
+			webclient.SetClock(e.app, time.Now)
+			if e.reissued.Load() != 2 {
+				t.Fatalf("%d ID tokens reissued, want 2", e.reissued.Load())
+			}
+			if tt.signedOut {
+				wantRedirect(t, resp, http.StatusSeeOther, "/?notice=expired")
+				return
+			}
+			if resp.StatusCode != http.StatusOK || !strings.Contains(body, "200 OK") {
+				t.Fatalf("console during the JWKS outage: %d\n%s", resp.StatusCode, body)
+			}
+			if e.lastBearer(t) == before {
+				t.Error("the refreshed access token was not used")
+			}
+			if !strings.Contains(e.logs.String(), "refreshed ID token not verified") {
+				t.Error("no warning that the refreshed ID token went unchecked")
+			}
+			if resp, body := e.get(t, "/profile"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "alice") {
+				t.Errorf("profile after the refresh: %d", resp.StatusCode)
+			}
+		})
+	}
+}
+
+// The first request to need a refresh may go away (its browser tab closed)
+// while the refresh is under way: the refresh still ends, once, for the
+// session's other requests.
+func TestARefreshOutlivesTheRequestThatStartedIt(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.signIn(t, "alice")
+	csrf := e.csrf(t)
+	calls := e.tokenCalls.Load()
+	webclient.SetClock(e.app, func() time.Time { return time.Now().Add(idp.DefaultAccessTokenTTL + time.Minute) })
+	defer webclient.SetClock(e.app, time.Now)
+	h := &hold{entered: make(chan struct{}), release: make(chan struct{})}
+	e.holdRefresh.Store(h)
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { close(h.release) }) }
+	t.Cleanup(release)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	gone := make(chan struct{})
+	go func() {
+		defer close(gone)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.webURL+"/console",
+			strings.NewReader(url.Values{"action": {"list"}, "csrf": {csrf}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if resp, err := e.browser.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	select {
+	case <-h.entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the refresh never reached the IdP")
+	}
+	cancel()
+	<-gone
+	time.Sleep(200 * time.Millisecond) // the server sees the connection close
+
+	second := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, e.webURL+"/console",
+			strings.NewReader(url.Values{"action": {"list"}, "csrf": {csrf}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		c := *e.browser
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := c.Do(req)
+		if err != nil {
+			second <- 0
+			return
+		}
+		resp.Body.Close()
+		second <- resp.StatusCode
+	}()
+	time.Sleep(200 * time.Millisecond) // the second request joins the refresh
+	release()
+	if s := <-second; s != http.StatusOK {
+		t.Errorf("the session's next request: %d, want 200", s)
+	}
+	if got := e.tokenCalls.Load() - calls; got != 1 {
+		t.Errorf("%d refresh grants at the IdP, want 1", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -148,7 +149,7 @@ func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
 		a.sessions.Destroy(ctx)
 		return d, errSessionExpired
 	case errors.Is(err, errOtherUser):
-		a.log.Warn("session ended", slog.String("reason", "refreshed ID token for another subject"))
+		a.log.Warn("session ended", slog.String("reason", "refreshed ID token for another subject"), slog.String("detail", err.Error()))
 		a.sessions.Destroy(ctx)
 		return d, errSessionExpired
 	case errors.Is(err, errBadIDToken):
@@ -244,32 +245,72 @@ func (a *App) redeem(ctx context.Context, key [sha256.Size]byte, old tokenSet) (
 	}}
 	if raw, _ := tok.Extra("id_token").(string); raw != "" {
 		// OIDC Core 12.2: a refreshed ID token is verified like the first,
-		// but carries no nonce.
+		// but carries no nonce, and names the same user.
 		idToken, err := p.verifier.Verify(ctx, raw)
-		if err != nil {
+		switch {
+		case err == nil:
+			if err := sameSubject(old.IDToken, idToken.Subject); err != nil {
+				return refreshed{}, err
+			}
+			var claims json.RawMessage
+			if err := idToken.Claims(&claims); err != nil {
+				return refreshed{}, err
+			}
+			out.tokens.IDToken, out.claims = raw, claims
+		case keysUnavailable(err):
+			// The tokens came straight from the token endpoint, over TLS
+			// (OIDC Core 3.1.3.7 lets that stand in for the signature), and
+			// the refresh token is spent: keep them, and keep the ID token
+			// verified at sign-in rather than one that could not be checked.
+			unverified, derr := decodeJWT(raw)
+			var sub string
+			if derr != nil || json.Unmarshal(unverified.Claims["sub"], &sub) != nil {
+				return refreshed{}, fmt.Errorf("%w: %v", errBadIDToken, err)
+			}
+			if err := sameSubject(old.IDToken, sub); err != nil {
+				return refreshed{}, err
+			}
+			a.log.Warn("refreshed ID token not verified: the provider's keys could not be fetched; the one verified at sign-in is kept",
+				slog.String("detail", err.Error()))
+		default:
 			return refreshed{}, fmt.Errorf("%w: %v", errBadIDToken, err)
 		}
-		// ... and names the same user (the stored one was verified at
-		// sign-in; it is only decoded here, as it may have expired).
-		first, err := decodeJWT(old.IDToken)
-		if err != nil {
-			return refreshed{}, errOtherUser
-		}
-		var sub string
-		if json.Unmarshal(first.Claims["sub"], &sub) != nil || sub != idToken.Subject {
-			return refreshed{}, errOtherUser
-		}
-		var claims json.RawMessage
-		if err := idToken.Claims(&claims); err != nil {
-			return refreshed{}, err
-		}
-		out.tokens.IDToken, out.claims = raw, claims
+	}
+	// Kept until the new access token expires: a redemption whose requests
+	// all went away before it ended reaches the session through here.
+	expires := time.Now().Add(time.Minute)
+	if out.tokens.Expiry.After(expires) {
+		expires = out.tokens.Expiry
 	}
 	a.rotatedMu.Lock()
-	a.rotated[key] = rotation{tokens: out.tokens, expires: time.Now().Add(time.Minute)}
+	a.rotated[key] = rotation{tokens: out.tokens, expires: expires}
 	a.rotatedMu.Unlock()
 	a.log.Info("access token refreshed", slog.Time("expires", out.tokens.Expiry))
 	return out, nil
+}
+
+// sameSubject checks that a refreshed ID token's subject is the signed-in
+// user's, as the ID token stored at sign-in (verified then, only decoded
+// here as it may have expired) names it.
+func sameSubject(stored, sub string) error {
+	first, err := decodeJWT(stored)
+	if err != nil {
+		return fmt.Errorf("%w: the stored ID token does not decode", errOtherUser)
+	}
+	var want string
+	if json.Unmarshal(first.Claims["sub"], &want) != nil || want != sub {
+		return errOtherUser
+	}
+	return nil
+}
+
+// keysUnavailable reports whether go-oidc failed to verify an ID token
+// because the provider's keys could not be fetched (an outage, not a bad
+// token). go-oidc flattens that error into a string ("failed to verify
+// signature: fetching keys ..."), so the string is all there is to go by;
+// TestRefreshWhileTheKeysAreUnavailable fails if go-oidc's wording changes.
+func keysUnavailable(err error) bool {
+	return strings.Contains(err.Error(), "fetching keys")
 }
 
 // oauth2ClientContext makes golang.org/x/oauth2 use client.
