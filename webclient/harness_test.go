@@ -208,6 +208,8 @@ func (e *env) reissueIDTokens(t *testing.T, next http.Handler) http.Handler {
 			raw = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." +
 				base64.RawURLEncoding.EncodeToString(payload) + "."
 		} else {
+			// Not testissuer.Sign: this runs on the IdP's goroutine, where
+			// its t.Fatal may not be called.
 			tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 			tok.Header["kid"] = "key-a" // also for another key: the signature must be checked
 			if key == "key-b" {
