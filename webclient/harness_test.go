@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -284,6 +285,37 @@ func isRefreshGrant(r *http.Request) bool {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	form, _ := url.ParseQuery(string(body))
 	return err == nil && form.Get("grant_type") == "refresh_token"
+}
+
+// holdNextRefresh stops the next refresh grant at the IdP until release is
+// called (at the latest when the test ends, before the servers close).
+func (e *env) holdNextRefresh(t *testing.T) (entered <-chan struct{}, release func()) {
+	h := &hold{entered: make(chan struct{}), release: make(chan struct{})}
+	e.holdRefresh.Store(h)
+	var once sync.Once
+	release = func() { once.Do(func() { close(h.release) }) }
+	t.Cleanup(release)
+	return h.entered, release
+}
+
+// consoleList presses "list" on the console as browser, following no
+// redirect, and returns the status (0 if the request failed). Unlike
+// e.post it may run on any goroutine.
+func (e *env) consoleList(ctx context.Context, browser *http.Client, csrf string) int {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.webURL+"/console",
+		strings.NewReader(url.Values{"action": {"list"}, "csrf": {csrf}}.Encode()))
+	if err != nil {
+		return 0
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	c := *browser
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // get fetches a page of the web client without following redirects.

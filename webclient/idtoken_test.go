@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -125,31 +124,14 @@ func TestConcurrentRefreshes(t *testing.T) {
 
 	webclient.SetClock(e.app, func() time.Time { return time.Now().Add(idp.DefaultAccessTokenTTL + time.Minute) })
 	defer webclient.SetClock(e.app, time.Now)
-	h := &hold{entered: make(chan struct{}), release: make(chan struct{})}
-	e.holdRefresh.Store(h)
-	var releaseOnce sync.Once
-	release := func() { releaseOnce.Do(func() { close(h.release) }) }
-	t.Cleanup(release) // before the servers close, even if the test fails
+	entered, release := e.holdNextRefresh(t)
 
 	// Two requests of alice's: the first one's refresh is held at the IdP.
 	statuses := make(chan int, 2)
-	consoleAs := func(browser *http.Client) {
-		req, _ := http.NewRequest(http.MethodPost, e.webURL+"/console",
-			strings.NewReader(url.Values{"action": {"list"}, "csrf": {aliceCSRF}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		c := *browser
-		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		resp, err := c.Do(req)
-		if err != nil {
-			statuses <- 0
-			return
-		}
-		resp.Body.Close()
-		statuses <- resp.StatusCode
-	}
+	consoleAs := func(browser *http.Client) { statuses <- e.consoleList(context.Background(), browser, aliceCSRF) }
 	go consoleAs(alice)
 	select {
-	case <-h.entered:
+	case <-entered:
 	case <-time.After(5 * time.Second):
 		t.Fatal("alice's refresh never reached the IdP")
 	}
@@ -239,25 +221,16 @@ func TestARefreshOutlivesTheRequestThatStartedIt(t *testing.T) {
 	calls := e.tokenCalls.Load()
 	webclient.SetClock(e.app, func() time.Time { return time.Now().Add(idp.DefaultAccessTokenTTL + time.Minute) })
 	defer webclient.SetClock(e.app, time.Now)
-	h := &hold{entered: make(chan struct{}), release: make(chan struct{})}
-	e.holdRefresh.Store(h)
-	var releaseOnce sync.Once
-	release := func() { releaseOnce.Do(func() { close(h.release) }) }
-	t.Cleanup(release)
+	entered, release := e.holdNextRefresh(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	gone := make(chan struct{})
 	go func() {
 		defer close(gone)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.webURL+"/console",
-			strings.NewReader(url.Values{"action": {"list"}, "csrf": {csrf}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if resp, err := e.browser.Do(req); err == nil {
-			resp.Body.Close()
-		}
+		e.consoleList(ctx, e.browser, csrf)
 	}()
 	select {
-	case <-h.entered:
+	case <-entered:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the refresh never reached the IdP")
 	}
@@ -266,20 +239,7 @@ func TestARefreshOutlivesTheRequestThatStartedIt(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // the server sees the connection close
 
 	second := make(chan int, 1)
-	go func() {
-		req, _ := http.NewRequest(http.MethodPost, e.webURL+"/console",
-			strings.NewReader(url.Values{"action": {"list"}, "csrf": {csrf}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		c := *e.browser
-		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		resp, err := c.Do(req)
-		if err != nil {
-			second <- 0
-			return
-		}
-		resp.Body.Close()
-		second <- resp.StatusCode
-	}()
+	go func() { second <- e.consoleList(context.Background(), e.browser, csrf) }()
 	time.Sleep(200 * time.Millisecond) // the second request joins the refresh
 	release()
 	if s := <-second; s != http.StatusOK {
