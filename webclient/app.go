@@ -40,11 +40,10 @@ type App struct {
 	now      func() time.Time // the clock for token expiry (tests move it)
 
 	prov atomic.Pointer[provider] // nil until discovery succeeds
-	// discoverMu guards discovering, the discovery under way, which
-	// concurrent callers share. Readers of prov never take it, so a
-	// hanging provider stalls no page but those that need it.
-	discoverMu  sync.Mutex
-	discovering *discovery
+	// discoveries makes concurrent callers share the discovery under way.
+	// Readers of prov never wait for it, so a hanging provider stalls no
+	// page but those that need it.
+	discoveries singleflight.Group
 
 	// Two requests of one session that both find the access token expired
 	// must not both spend the same refresh token: a provider that rotates
@@ -172,36 +171,20 @@ func (a *App) provider(ctx context.Context) (*provider, error) {
 	if p := a.prov.Load(); p != nil {
 		return p, nil
 	}
-	a.discoverMu.Lock()
-	d := a.discovering
-	if d == nil {
-		d = &discovery{done: make(chan struct{})}
-		a.discovering = d
-		go func() {
-			d.p, d.err = a.discover()
-			if d.err == nil {
-				a.prov.Store(d.p)
-			}
-			a.discoverMu.Lock()
-			a.discovering = nil
-			a.discoverMu.Unlock()
-			close(d.done)
-		}()
-	}
-	a.discoverMu.Unlock()
+	ch := a.discoveries.DoChan("", func() (any, error) {
+		p, err := a.discover()
+		if err == nil {
+			a.prov.Store(p)
+		}
+		return p, err
+	})
 	select {
-	case <-d.done:
-		return d.p, d.err
+	case res := <-ch:
+		p, _ := res.Val.(*provider)
+		return p, res.Err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-}
-
-// discovery is one discovery of the provider, shared by its waiters.
-type discovery struct {
-	done chan struct{}
-	p    *provider
-	err  error
 }
 
 // discover reads the provider's discovery document, within

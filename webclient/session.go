@@ -148,12 +148,12 @@ func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
 		a.log.Info("session ended", slog.String("reason", "refresh refused"), slog.String("error_code", refused.ErrorCode))
 		a.sessions.Destroy(ctx)
 		return d, errSessionExpired
-	case errors.Is(err, errOtherUser):
-		a.log.Warn("session ended", slog.String("reason", "refreshed ID token for another subject"), slog.String("detail", err.Error()))
-		a.sessions.Destroy(ctx)
-		return d, errSessionExpired
-	case errors.Is(err, errBadIDToken):
-		a.log.Warn("session ended", slog.String("reason", "refreshed ID token invalid"), slog.String("detail", err.Error()))
+	case errors.Is(err, errOtherUser), errors.Is(err, errBadIDToken):
+		reason := "refreshed ID token invalid"
+		if errors.Is(err, errOtherUser) {
+			reason = "refreshed ID token for another subject"
+		}
+		a.log.Warn("session ended", slog.String("reason", reason), slog.String("detail", err.Error()))
 		a.sessions.Destroy(ctx)
 		return d, errSessionExpired
 	case err != nil:
@@ -202,8 +202,8 @@ func (a *App) refresh(ctx context.Context, old tokenSet) (refreshed, error) {
 	}
 }
 
-// rotation is what the refresh token with this SHA-256 was exchanged for
-// in the last minute, if it was.
+// rotation is what the refresh token with this SHA-256 was exchanged for,
+// if that exchange is still remembered (see App.rotated).
 func (a *App) rotation(key [sha256.Size]byte) (tokenSet, bool) {
 	a.rotatedMu.Lock()
 	defer a.rotatedMu.Unlock()
