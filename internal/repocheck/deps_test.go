@@ -9,10 +9,11 @@ import (
 
 const module = "github.com/example/petstore-oidc/"
 
-// TestDependencyRule enforces DESIGN.md's layout: the three components never
-// import each other, nor the development stack; and what is deployed (the
-// two Lambda functions) and the web client's server contain nothing of the
-// development stack, whose IdP holds public passwords.
+// TestDependencyRule enforces the dependency rule of docs/architecture.md:
+// the three components never import each other, nor the development stack;
+// and what is deployed (the two Lambda functions) and the web client's
+// server contain nothing of the development stack, whose IdP holds public
+// passwords.
 func TestDependencyRule(t *testing.T) {
 	components := []string{"authorizer", "api", "webclient"}
 	rules := map[string][]string{

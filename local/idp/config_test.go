@@ -75,7 +75,7 @@ func TestAccessTokenTTL(t *testing.T) {
 	}
 }
 
-// The demo identities are the fixed contracts of DESIGN.md.
+// The demo identities are the fixed contracts of docs/architecture.md.
 func TestDemoIdentities(t *testing.T) {
 	want := map[string]string{"alice": "alice pets:read pets:write", "bob": "bob pets:read"}
 	if len(idp.DemoUsers) != len(want) {
@@ -90,6 +90,6 @@ func TestDemoIdentities(t *testing.T) {
 		}
 	}
 	if idp.WebClientID != "petstore-web" || idp.M2MClientID != "petstore-m2m" || idp.M2MClientSecret != "petstore-m2m-secret" {
-		t.Error("client ids or secret differ from DESIGN.md")
+		t.Error("client ids or secret differ from docs/architecture.md")
 	}
 }

@@ -1,6 +1,6 @@
 package idp
 
-// The demo identities are fixed contracts (see DESIGN.md) that the tutorial,
+// The demo identities are fixed contracts (docs/architecture.md, "Contracts") that the tutorial,
 // cmd/local and the tests rely on. DEVELOPMENT ONLY: their passwords and the
 // client secret are published in this repository, so the provider that holds
 // them must never run anywhere but on a developer's machine.
