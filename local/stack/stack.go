@@ -24,6 +24,7 @@ import (
 	"github.com/example/petstore-oidc/local/gateway"
 	"github.com/example/petstore-oidc/local/idp"
 	"github.com/example/petstore-oidc/local/samtemplate"
+	"github.com/example/petstore-oidc/local/tables"
 	"github.com/example/petstore-oidc/webclient"
 )
 
@@ -40,6 +41,12 @@ type Options struct {
 	// (172.17.0.1:9000) so that `sam local invoke` on Linux reaches the JWKS.
 	IdPExtraAddrs []string
 	GatewayAddr   string // default "localhost:3000"
+	// DynamoDBEndpoint is an external DynamoDB-compatible endpoint (e.g.
+	// DynamoDB Local on http://localhost:8000) for the pets; empty: an
+	// embedded server on a free loopback port, in memory. Either way the
+	// table is created from the template if it does not exist, and seeded
+	// with api.ExamplePets if it never held a pet.
+	DynamoDBEndpoint string
 	WebAddr       string // default "localhost:8080"; the web client's address, used for redirect URIs and CORS
 	Audience      string // default DefaultAudience
 	// Parameters override more template parameters (Issuer, Audience and
@@ -59,10 +66,16 @@ type Stack struct {
 	GatewayURL string // e.g. http://localhost:3000
 	WebURL     string // e.g. http://localhost:8080
 	Audience   string
+	// DynamoDBURL is the endpoint holding the pets, and PetsTable their
+	// table; Store is the PetStore's store on it.
+	DynamoDBURL string
+	PetsTable   string
+	Store       api.Store
 	// Parameters are the template parameters the stack runs with.
 	Parameters map[string]string
 
-	servers []*http.Server
+	servers  []*http.Server
+	embedded *tables.Server
 	done    chan error
 }
 
@@ -148,7 +161,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	router, err := newRouter(tpl, log.With("component", "api"))
+	router, err := s.newRouter(ctx, tpl, opts, log.With("component", "api"))
 	if err != nil {
 		return nil, err
 	}
@@ -217,18 +230,53 @@ func newAuthorizer(ctx context.Context, tpl *samtemplate.Template, log *slog.Log
 }
 
 // newRouter configures the PetStore from the environment the template
-// gives its function, as Lambda would.
-func newRouter(tpl *samtemplate.Template, log *slog.Logger) (*gin.Engine, error) {
+// gives its function, as Lambda would, on the DynamoDB endpoint of opts.
+func (s *Stack) newRouter(ctx context.Context, tpl *samtemplate.Template, opts Options, log *slog.Logger) (*gin.Engine, error) {
 	fn, err := tpl.Function("PetStoreFunction")
 	if err != nil {
 		return nil, err
 	}
-	opts, err := api.OptionsFromEnv(func(k string) string { return fn.Environment[k] })
+	env := func(k string) string { return fn.Environment[k] }
+	apiOpts, err := api.OptionsFromEnv(env)
 	if err != nil {
 		return nil, err
 	}
-	opts.Store, opts.Logger = api.NewMemoryStore(), log
-	return api.NewRouter(opts), nil
+	if s.Store, err = s.openStore(ctx, opts, env(api.EnvPetsTable), log); err != nil {
+		return nil, err
+	}
+	apiOpts.Store, apiOpts.Logger = s.Store, log
+	return api.NewRouter(apiOpts), nil
+}
+
+// openStore starts the embedded DynamoDB unless opts name an endpoint,
+// creates the table from the template's definition and seeds it. The
+// template's !Ref gives the table's logical id as its name, as a local
+// stand-in for the name CloudFormation would generate.
+func (s *Stack) openStore(ctx context.Context, opts Options, table string, log *slog.Logger) (*api.DynamoStore, error) {
+	if table == "" {
+		return nil, fmt.Errorf("%s: PetStoreFunction has no %s in its environment", opts.TemplatePath, api.EnvPetsTable)
+	}
+	s.DynamoDBURL, s.PetsTable = opts.DynamoDBEndpoint, table
+	if s.DynamoDBURL == "" {
+		srv, err := tables.StartServer("127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		s.embedded, s.DynamoDBURL = srv, srv.URL
+	}
+	if err := tables.CreateFromTemplate(ctx, s.DynamoDBURL, opts.TemplatePath, table, table); err != nil {
+		return nil, fmt.Errorf("DynamoDB at %s: %w", s.DynamoDBURL, err)
+	}
+	client, err := api.LoadDynamoClient(ctx, tables.LocalConfig(s.DynamoDBURL)...)
+	if err != nil {
+		return nil, err
+	}
+	store := api.NewDynamoStore(client, table)
+	if err := store.SeedExamplePets(ctx); err != nil {
+		return nil, fmt.Errorf("DynamoDB at %s: %w", s.DynamoDBURL, err)
+	}
+	log.Info("pets in DynamoDB", "endpoint", s.DynamoDBURL, "table", table, "embedded", s.embedded != nil)
+	return store, nil
 }
 
 func (s *Stack) serve(l net.Listener, h http.Handler) {
@@ -252,6 +300,9 @@ func (s *Stack) Shutdown(ctx context.Context) error {
 		if err := srv.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if s.embedded != nil {
+		errs = append(errs, s.embedded.Close())
 	}
 	return errors.Join(errs...)
 }
