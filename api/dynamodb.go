@@ -25,9 +25,14 @@ import (
 // any DynamoDB-compatible endpoint.
 const EnvPetsTable = "PETS_TABLE"
 
-// The table's keys and items (docs/api.md, "Data model"). Every access is a
-// GetItem or a Query on the table itself, never on an index, so that every
-// read can be strongly consistent.
+// The table's keys and items (docs/api.md, "Data model"). Pets live in
+// partitions that each list them in one order: "pet" by id, "type#dog" (and
+// the other types) by rank within the type. In every partition the item at
+// sk 0 holds the partition's count, and the pets follow at sk 1, 2, 3, ...
+// with no gap: page p of a partition starts right after sk (p-1)*PageSize,
+// and page 1 comes with its count in one Query. Every access is a GetItem
+// or a Query on the table itself, never on an index, so that every read can
+// be strongly consistent.
 const (
 	attrPK = "pk" // partition key, a string
 	// attrSK is the sort key: a number written as a string of skDigits
@@ -37,21 +42,17 @@ const (
 	attrSK   = "sk"
 	skDigits = 10
 
-	pkCounter = "counter" // one item, sk 0: lastId and the count of each type
-	pkPet     = "pet"     // one item per pet, sk = id
-	pkType    = "type#"   // + type: one item per pet of that type, sk = its rank in the type
+	pkPet  = "pet"   // every pet, sk = its id
+	pkType = "type#" // + type: the pets of that type, sk = rank in the type
 
-	attrLastID      = "lastId"
+	attrCount       = "count" // of the count item (sk 0); a reserved word, always aliased
+	attrID          = "id"
 	attrType        = "type"
 	attrPrice       = "price"
 	attrCreatedBy   = "createdBy"
-	attrID          = "id"
 	attrRank        = "rank"
 	attrCreateToken = "createToken"
 )
-
-// countAttr is the counter's attribute holding how many pets of type t exist.
-func countAttr(t string) string { return "count_" + t }
 
 // Timeouts and retries of the store. The SDK retries throttling, server
 // errors and broken connections itself (dynamoRetryer); the store retries
@@ -102,10 +103,10 @@ func dynamoRetryer() aws.Retryer {
 
 // DynamoStore is the Store on a DynamoDB table whose key is pk and sk, both
 // strings, as template.yaml's PetsTable declares it. Any number of
-// processes may share the table: ids come from one counter item updated in
-// the same transaction that writes the pet, so they are unique, dense
-// (1, 2, 3, ...) and never reused, and the MaxPets bound holds under
-// concurrency. Reads are strongly consistent.
+// processes may share the table: ids come from a count item updated in the
+// same transaction that writes the pet, on condition that no other writer
+// moved it, so they are unique, dense (1, 2, 3, ...) and never reused, and
+// the MaxPets bound holds under concurrency. Reads are strongly consistent.
 type DynamoStore struct {
 	client *dynamodb.Client
 	table  string
@@ -148,80 +149,86 @@ func number(n int64) *types.AttributeValueMemberN {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
 
-// counter is the counter item: the last id handed out, which is also how
-// many pets exist, and how many of each type.
-type counter struct {
-	lastID int64
-	count  map[string]int64
-}
-
-func (s *DynamoStore) readCounter(ctx context.Context) (counter, error) {
+// readCount reads the count item of partition pk: 0 when the partition
+// has never held a pet.
+func (s *DynamoStore) readCount(ctx context.Context, pk string) (int64, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      &s.table,
-		Key:            key(pkCounter, 0),
+		Key:            key(pk, 0),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return counter{}, storeError("GetItem counter", err)
+		return 0, storeError("GetItem "+pk+" count", err)
 	}
-	c := counter{count: map[string]int64{}}
-	if out.Item == nil {
-		return c, nil // an empty table
-	}
-	if c.lastID, err = intAttr(out.Item, attrLastID); err != nil {
-		return counter{}, &DecodeError{Item: "counter", Err: err}
-	}
-	for _, t := range PetTypes {
-		if _, ok := out.Item[countAttr(t)]; !ok {
-			continue
-		}
-		if c.count[t], err = intAttr(out.Item, countAttr(t)); err != nil {
-			return counter{}, &DecodeError{Item: "counter", Err: err}
-		}
-	}
-	return c, nil
+	return decodeCount(out.Item, pk)
 }
 
-// List implements Store. It reads the counter for the total, then, unless
-// the page is past the end, queries one partition from the page's first
-// position: ids, and ranks within a type, are dense, so page p starts after
-// position (p-1)*PageSize and no item before it is read.
+func decodeCount(item map[string]types.AttributeValue, pk string) (int64, error) {
+	if item == nil {
+		return 0, nil
+	}
+	n, err := intAttr(item, attrCount)
+	if err == nil && (n < 0 || n > MaxPets) {
+		err = errors.New("count is out of range")
+	}
+	if err != nil {
+		return 0, &DecodeError{Item: pk + "/0", Err: err}
+	}
+	return n, nil
+}
+
+// List implements Store with one Query for the first page (the count item
+// and the page), and a GetItem for the count then a Query for the others.
+// No item before the page is read.
 func (s *DynamoStore) List(ctx context.Context, q ListQuery) (PetPage, error) {
 	if err := q.check(); err != nil {
 		return PetPage{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	c, err := s.readCounter(ctx)
-	if err != nil {
-		return PetPage{}, err
-	}
-	page := PetPage{Pets: []Pet{}, Total: int(c.lastID)}
 	pk := pkPet
 	if q.Type != "" {
-		page.Total, pk = int(c.count[q.Type]), pkType+q.Type
+		pk = pkType + q.Type
 	}
-	skip := int64(q.Page-1) * int64(q.PageSize)
-	if skip >= int64(page.Total) {
-		return page, nil
+	page := PetPage{Pets: []Pet{}}
+	from, limit := int64(0), q.PageSize+1 // page 1: the count item, then the pets
+	if q.Page > 1 {
+		total, err := s.readCount(ctx, pk)
+		if err != nil {
+			return PetPage{}, err
+		}
+		page.Total = int(total)
+		from, limit = int64(q.Page-1)*int64(q.PageSize)+1, q.PageSize
+		if from > total {
+			return page, nil
+		}
 	}
 	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("#pk = :pk AND #sk > :skip"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": attrPK, "#sk": attrSK,
-		},
+		TableName:                &s.table,
+		KeyConditionExpression:   aws.String("#pk = :pk AND #sk >= :from"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#sk": attrSK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk":   &types.AttributeValueMemberS{Value: pk},
-			":skip": sortKey(skip),
+			":from": sortKey(from),
 		},
-		Limit:          aws.Int32(int32(q.PageSize)),
+		Limit:          aws.Int32(int32(limit)),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return PetPage{}, storeError("Query "+pk, err)
 	}
-	for _, item := range out.Items {
+	items := out.Items
+	if q.Page == 1 {
+		if len(items) == 0 {
+			return page, nil // an empty partition
+		}
+		total, err := decodeCount(items[0], pk)
+		if err != nil {
+			return PetPage{}, err
+		}
+		page.Total, items = int(total), items[1:]
+	}
+	for _, item := range items {
 		p, err := decodePet(item, q.Type)
 		if err != nil {
 			return PetPage{}, err
@@ -260,16 +267,16 @@ func (s *DynamoStore) getPetItem(ctx context.Context, id int64) (map[string]type
 	return out.Item, nil
 }
 
-// Create implements Store. Each attempt reads the counter, then writes in
-// one transaction the counter moved on by one (on condition that nobody
-// moved it since), the pet under the next id and its entry in its type's
-// partition. An attempt that lost the race to another writer is tried again
-// with backoff until opTimeout.
+// Create implements Store. Each attempt reads the count of all pets and of
+// the pet's type, then writes in one transaction both counts moved on by
+// one (on condition that nobody moved them since), the pet under the next
+// id and its entry in its type's partition. An attempt that lost the race
+// to another writer is tried again with backoff until opTimeout.
 //
 // An attempt whose outcome is unknown (a timeout after DynamoDB may have
 // written) is sent again unchanged: with the same ClientRequestToken
 // DynamoDB applies it at most once and answers as the first time. If the
-// counter moved meanwhile, the pet item says whose it is: it carries the
+// count moved meanwhile, the pet item says whose it is: it carries the
 // attempt's token.
 func (s *DynamoStore) Create(ctx context.Context, n NewPet) (Pet, error) {
 	if !ValidPetType(n.Type) {
@@ -279,15 +286,19 @@ func (s *DynamoStore) Create(ctx context.Context, n NewPet) (Pet, error) {
 	defer cancel()
 	backoff := 5 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		c, err := s.readCounter(ctx)
+		last, err := s.readCount(ctx, pkPet)
 		if err != nil {
 			return Pet{}, err
 		}
-		if c.lastID >= MaxPets {
+		if last >= MaxPets {
 			return Pet{}, ErrStoreFull
 		}
-		p := Pet{ID: c.lastID + 1, Type: n.Type, Price: n.Price, CreatedBy: n.CreatedBy}
-		in := s.createTransaction(c, p, c.count[n.Type]+1, newToken())
+		ranked, err := s.readCount(ctx, pkType+n.Type)
+		if err != nil {
+			return Pet{}, err
+		}
+		p := Pet{ID: last + 1, Type: n.Type, Price: n.Price, CreatedBy: n.CreatedBy}
+		in := s.createTransaction(p, last, ranked, newToken())
 		won, err := s.transact(ctx, in)
 		if won {
 			return p, nil
@@ -307,64 +318,72 @@ func (s *DynamoStore) Create(ctx context.Context, n NewPet) (Pet, error) {
 // written; (false, nil) means the id was taken by another writer.
 func (s *DynamoStore) transact(ctx context.Context, in *dynamodb.TransactWriteItemsInput) (bool, error) {
 	_, err := s.client.TransactWriteItems(ctx, in)
-	if err == nil {
-		return true, nil
+	if err != nil && outcomeUnknown(err) && ctx.Err() == nil {
+		// The SDK gave up, but DynamoDB may have applied it: ask again with
+		// the same token, which DynamoDB applies at most once.
+		_, err = s.client.TransactWriteItems(ctx, in)
 	}
-	if lostRace(err) {
-		return false, nil
-	}
-	if !outcomeUnknown(err) {
-		return false, storeError("TransactWriteItems", err)
-	}
-	// The SDK gave up, but DynamoDB may have applied it: ask again with the
-	// same token, which DynamoDB applies at most once.
-	_, again := s.client.TransactWriteItems(ctx, in)
 	switch {
-	case again == nil:
+	case err == nil:
 		return true, nil
-	case lostRace(again):
-		// Either another writer took the id, or the first try was applied
-		// and this endpoint does not honour the token: the item says which.
-		id, _ := strconv.ParseInt(in.TransactItems[1].Put.Item[attrID].(*types.AttributeValueMemberN).Value, 10, 64)
-		item, err := s.getPetItem(ctx, id)
-		if err != nil {
-			return false, fmt.Errorf("outcome of a create unknown: %w", err)
-		}
-		token, ok := item[attrCreateToken].(*types.AttributeValueMemberS)
-		return ok && token.Value == aws.ToString(in.ClientRequestToken), nil
+	case lostRace(err):
+		// Another writer took the id, or an earlier try of this very
+		// transaction did (its answer was lost, and the SDK's retry, or
+		// ours, found the count moved): the pet item says which.
+		return s.ours(ctx, in)
+	case outcomeUnknown(err):
+		return false, fmt.Errorf("outcome of a create unknown: %w", storeError("TransactWriteItems", err))
 	default:
-		return false, fmt.Errorf("outcome of a create unknown: %w", storeError("TransactWriteItems", again))
+		return false, storeError("TransactWriteItems", err)
 	}
 }
 
-// createTransaction writes pet p, ranked rank in its type, after counter c.
-func (s *DynamoStore) createTransaction(c counter, p Pet, rank int64, token string) *dynamodb.TransactWriteItemsInput {
-	counterUpdate := &types.Update{
-		TableName:        &s.table,
-		Key:              key(pkCounter, 0),
-		UpdateExpression: aws.String("SET #last = :id, #count = :rank"),
-		ExpressionAttributeNames: map[string]string{
-			"#last": attrLastID, "#count": countAttr(p.Type),
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":id": number(p.ID), ":rank": number(rank),
-		},
-		ConditionExpression: aws.String("attribute_not_exists(#last)"),
+// ours reports whether the pet of create transaction in is stored with
+// its token.
+func (s *DynamoStore) ours(ctx context.Context, in *dynamodb.TransactWriteItemsInput) (bool, error) {
+	id, _ := strconv.ParseInt(in.TransactItems[1].Put.Item[attrID].(*types.AttributeValueMemberN).Value, 10, 64)
+	item, err := s.getPetItem(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("outcome of a create unknown: %w", err)
 	}
-	if c.lastID > 0 {
-		counterUpdate.ConditionExpression = aws.String("#last = :seen")
-		counterUpdate.ExpressionAttributeValues[":seen"] = number(c.lastID)
-	}
+	token, ok := item[attrCreateToken].(*types.AttributeValueMemberS)
+	return ok && token.Value == aws.ToString(in.ClientRequestToken), nil
+}
+
+// createTransaction writes pet p, whose id is last+1 and whose rank in its
+// type is ranked+1, on condition that both counts are still last and
+// ranked.
+func (s *DynamoStore) createTransaction(p Pet, last, ranked int64, token string) *dynamodb.TransactWriteItemsInput {
+	rank := ranked + 1
 	petItem := encodePet(pkPet, p.ID, p, rank)
 	petItem[attrCreateToken] = &types.AttributeValueMemberS{Value: token}
 	return &dynamodb.TransactWriteItemsInput{
 		ClientRequestToken: aws.String(token),
 		TransactItems: []types.TransactWriteItem{
-			{Update: counterUpdate},
+			{Update: s.moveCount(pkPet, last)},
 			{Put: newItem(s.table, petItem)},
+			{Update: s.moveCount(pkType+p.Type, ranked)},
 			{Put: newItem(s.table, encodePet(pkType+p.Type, rank, p, rank))},
 		},
 	}
+}
+
+// moveCount sets the count of partition pk from seen to seen+1, on
+// condition that it is still seen.
+func (s *DynamoStore) moveCount(pk string, seen int64) *types.Update {
+	u := &types.Update{
+		TableName:                 &s.table,
+		Key:                       key(pk, 0),
+		UpdateExpression:          aws.String("SET #count = :next"),
+		ExpressionAttributeNames:  map[string]string{"#count": attrCount},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":next": number(seen + 1)},
+		ConditionExpression:       aws.String("attribute_not_exists(#count)"),
+	}
+	if seen > 0 {
+		u.ConditionExpression = aws.String("#count = :seen")
+		u.ExpressionAttributeValues[":seen"] = number(seen)
+	}
+	return u
 }
 
 func newItem(table string, item map[string]types.AttributeValue) *types.Put {
@@ -382,23 +401,26 @@ func newItem(table string, item map[string]types.AttributeValue) *types.Put {
 func (s *DynamoStore) SeedExamplePets(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	counterItem := key(pkCounter, 0)
-	counterItem[attrLastID] = number(int64(len(ExamplePets)))
+	count := func(pk string, n int64) types.TransactWriteItem {
+		item := key(pk, 0)
+		item[attrCount] = number(n)
+		return types.TransactWriteItem{Put: newItem(s.table, item)}
+	}
+	items := []types.TransactWriteItem{count(pkPet, int64(len(ExamplePets)))}
 	ranks := map[string]int64{}
-	var puts []types.TransactWriteItem
 	for i, n := range ExamplePets {
 		ranks[n.Type]++
 		p := Pet{ID: int64(i + 1), Type: n.Type, Price: n.Price}
-		puts = append(puts,
+		items = append(items,
 			types.TransactWriteItem{Put: newItem(s.table, encodePet(pkPet, p.ID, p, ranks[n.Type]))},
 			types.TransactWriteItem{Put: newItem(s.table, encodePet(pkType+p.Type, ranks[n.Type], p, ranks[n.Type]))})
 	}
-	for t, n := range ranks {
-		counterItem[countAttr(t)] = number(n)
+	for _, t := range PetTypes {
+		if ranks[t] > 0 {
+			items = append(items, count(pkType+t, ranks[t]))
+		}
 	}
-	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: append([]types.TransactWriteItem{{Put: newItem(s.table, counterItem)}}, puts...),
-	})
+	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err != nil && !lostRace(err) {
 		return storeError("seed", err)
 	}

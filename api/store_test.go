@@ -286,8 +286,8 @@ func idsOf(pets []Pet) []int64 {
 // setLastID writes the counter item as if n pets existed.
 func setLastID(t testing.TB, s *DynamoStore, n int64) {
 	t.Helper()
-	item := key(pkCounter, 0)
-	item[attrLastID] = number(n)
+	item := key(pkPet, 0)
+	item[attrCount] = number(n)
 	putItem(t, s, item)
 }
 
