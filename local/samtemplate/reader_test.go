@@ -158,7 +158,7 @@ func TestRefusals(t *testing.T) {
 	const fn = "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n"
 	tests := []struct {
 		name, src, want string
-		params        map[string]string
+		params          map[string]string
 	}{
 		{"unsupported short form", fn + "      CodeUri: !FindInMap [A, B, C]\n", "Resources.Fn.Properties.CodeUri (line 5): !FindInMap is not supported", nil},
 		{"unsupported long form", fn + "      CodeUri: {\"Fn::Base64\": x}\n", "Resources.Fn.Properties.CodeUri: Fn::Base64: not supported", nil},
