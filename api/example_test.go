@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/example/petstore-oidc/api"
+	"github.com/example/petstore-oidc/local/samtemplate"
 	"github.com/example/petstore-oidc/local/tables"
 )
 
@@ -22,7 +23,15 @@ func ExampleNewLambdaHandler() {
 		panic(err)
 	}
 	defer db.Close()
-	if err := tables.CreateFromTemplate(ctx, db.URL, "../template.yaml", "PetsTable", "pets"); err != nil {
+	tpl, err := samtemplate.Load("../template.yaml", map[string]string{"Issuer": "https://issuer.example.com/", "Audience": "petstore"})
+	if err != nil {
+		panic(err)
+	}
+	def, err := tpl.Table("PetsTable")
+	if err != nil {
+		panic(err)
+	}
+	if err := tables.CreateOn(ctx, db.URL, def, "pets"); err != nil {
 		panic(err)
 	}
 	client, err := api.LoadDynamoClient(ctx, tables.LocalConfig(db.URL)...)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/example/petstore-oidc/internal/testlog"
+	"github.com/example/petstore-oidc/local/samtemplate"
 	"github.com/example/petstore-oidc/local/tables"
 )
 
@@ -132,11 +133,29 @@ func NewTable(t testing.TB, e Endpoint) string {
 	name := fmt.Sprintf("pets-%d-%d", os.Getpid(), tableSeq.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := tables.CreateFromTemplate(ctx, e.URL, TemplatePath(t), PetsTable, name); err != nil {
+	if err := tables.CreateOn(ctx, e.URL, PetsTableDefinition(t), name); err != nil {
 		t.Fatal(err)
 	}
 	return name
 }
+
+// PetsTableDefinition is PetsTable as template.yaml declares it.
+func PetsTableDefinition(t testing.TB) samtemplate.Table {
+	t.Helper()
+	tpl, err := samtemplate.Load(TemplatePath(t), TemplateParameters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := tpl.Table(PetsTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return def
+}
+
+// TemplateParameters are values for the template's parameters that have no
+// default.
+var TemplateParameters = map[string]string{"Issuer": "https://issuer.example.com/", "Audience": "https://petstore.example.com"}
 
 // TemplatePath is the repository's template.yaml, found from the test's
 // working directory upwards.

@@ -39,6 +39,8 @@ type Resource struct {
 	// merged in.
 	Properties map[string]any
 	Metadata   map[string]any
+	// DeletionPolicy and UpdateReplacePolicy as written (empty: absent).
+	DeletionPolicy, UpdateReplacePolicy string
 }
 
 // Output is one output of the template, resolved.
@@ -110,6 +112,16 @@ func Parse(data []byte, parameters map[string]string) (*Template, error) {
 			continue
 		}
 		res := Resource{Type: typ}
+		for _, a := range []struct {
+			name string
+			into *string
+		}{{"DeletionPolicy", &res.DeletionPolicy}, {"UpdateReplacePolicy", &res.UpdateReplacePolicy}} {
+			v, ok := scalar(raw[a.name])
+			if !ok && raw[a.name] != nil {
+				return nil, fmt.Errorf("%s.%s: want a string", path, a.name)
+			}
+			*a.into = v
+		}
 		props, err := mapping(raw["Properties"], path+".Properties")
 		if err != nil {
 			return nil, err

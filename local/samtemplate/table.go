@@ -3,10 +3,9 @@ package samtemplate
 import (
 	"errors"
 	"fmt"
-	"os"
-
-	"gopkg.in/yaml.v3"
 )
+
+const typeTable = "AWS::DynamoDB::Table"
 
 // Table is what the local stack needs of an AWS::DynamoDB::Table to create
 // it: its key schema and the types of its key attributes. Only keys and
@@ -16,86 +15,102 @@ type Table struct {
 	BillingMode          string
 	AttributeDefinitions []AttributeDefinition
 	KeySchema            []KeyElement
-	// GlobalSecondaryIndexes are refused by ReadTable for now: the local
-	// stack would have to create them too, and the sample has none.
+	// PointInTimeRecovery is PointInTimeRecoverySpecification's
+	// PointInTimeRecoveryEnabled (AWS only; nothing local restores).
+	PointInTimeRecovery bool
+	DeletionPolicy      string
+	UpdateReplacePolicy string
 }
 
 // AttributeDefinition is a key attribute and its type: S, N or B.
 type AttributeDefinition struct {
-	AttributeName string `yaml:"AttributeName"`
-	AttributeType string `yaml:"AttributeType"`
+	AttributeName string
+	AttributeType string
 }
 
 // KeyElement is one part of the primary key: HASH or RANGE.
 type KeyElement struct {
-	AttributeName string `yaml:"AttributeName"`
-	KeyType       string `yaml:"KeyType"`
+	AttributeName string
+	KeyType       string
 }
 
-// ReadTable reads the AWS::DynamoDB::Table logicalID of the template at
-// path. It reads the YAML directly (its own small function, apart from
-// Load) and needs no parameter: a table's keys are literal in the template.
-func ReadTable(path, logicalID string) (Table, error) {
-	data, err := os.ReadFile(path)
+// Table returns the AWS::DynamoDB::Table with that logical id. Properties
+// the local stack would not create (secondary indexes, streams, a fixed
+// TableName) are refused rather than ignored.
+func (t *Template) Table(logicalID string) (Table, error) {
+	var err error
+	res, p, err := t.resource(logicalID, typeTable, &err)
 	if err != nil {
 		return Table{}, err
 	}
-	var doc struct {
-		Resources map[string]struct {
-			Type       string    `yaml:"Type"`
-			Properties yaml.Node `yaml:"Properties"`
-		} `yaml:"Resources"`
+	p.only("BillingMode", "AttributeDefinitions", "KeySchema", "PointInTimeRecoverySpecification")
+	tbl := Table{
+		LogicalID:           logicalID,
+		BillingMode:         p.str("BillingMode"),
+		PointInTimeRecovery: p.obj("PointInTimeRecoverySpecification").only("PointInTimeRecoveryEnabled").boolean("PointInTimeRecoveryEnabled", false),
+		DeletionPolicy:      res.DeletionPolicy,
+		UpdateReplacePolicy: res.UpdateReplacePolicy,
 	}
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return Table{}, fmt.Errorf("%s: %w", path, err)
+	for _, a := range p.list("AttributeDefinitions") {
+		a = a.only("AttributeName", "AttributeType")
+		tbl.AttributeDefinitions = append(tbl.AttributeDefinitions, AttributeDefinition{a.str("AttributeName"), a.str("AttributeType")})
 	}
-	res, ok := doc.Resources[logicalID]
-	if !ok || res.Type != "AWS::DynamoDB::Table" {
-		return Table{}, fmt.Errorf("%s: no AWS::DynamoDB::Table named %s", path, logicalID)
+	for _, k := range p.list("KeySchema") {
+		k = k.only("AttributeName", "KeyType")
+		tbl.KeySchema = append(tbl.KeySchema, KeyElement{k.str("AttributeName"), k.str("KeyType")})
 	}
-	var props struct {
-		BillingMode            string                `yaml:"BillingMode"`
-		AttributeDefinitions   []AttributeDefinition `yaml:"AttributeDefinitions"`
-		KeySchema              []KeyElement          `yaml:"KeySchema"`
-		GlobalSecondaryIndexes []yaml.Node           `yaml:"GlobalSecondaryIndexes"`
-		LocalSecondaryIndexes  []yaml.Node           `yaml:"LocalSecondaryIndexes"`
+	if err != nil {
+		return Table{}, err
 	}
-	if err := res.Properties.Decode(&props); err != nil {
-		return Table{}, fmt.Errorf("%s: %s: %w", path, logicalID, err)
+	if err := tbl.check(); err != nil {
+		return Table{}, fmt.Errorf("Resources.%s.Properties: %w", logicalID, err)
 	}
-	t := Table{LogicalID: logicalID, BillingMode: props.BillingMode, AttributeDefinitions: props.AttributeDefinitions, KeySchema: props.KeySchema}
-	if len(props.GlobalSecondaryIndexes)+len(props.LocalSecondaryIndexes) > 0 {
-		return Table{}, fmt.Errorf("%s: %s: secondary indexes are not supported by the local stack yet", path, logicalID)
+	return tbl, nil
+}
+
+// list reads a list of mappings.
+func (p props) list(key string) []props {
+	l, ok := p.m[key].([]any)
+	if !ok && p.has(key) {
+		p.fail(key, "a list")
 	}
-	if err := t.check(); err != nil {
-		return Table{}, fmt.Errorf("%s: %s: %w", path, logicalID, err)
+	out := make([]props, 0, len(l))
+	for i, v := range l {
+		m, ok := v.(map[string]any)
+		if !ok {
+			p.fail(fmt.Sprintf("%s[%d]", key, i), "a mapping")
+		}
+		out = append(out, props{fmt.Sprintf("%s[%d]", join(p.path, key), i), m, p.err})
 	}
-	return t, nil
+	return out
 }
 
 // check refuses a key schema that CreateTable would refuse, with a clearer
 // message.
 func (t Table) check() error {
+	if t.BillingMode != "PAY_PER_REQUEST" {
+		return errors.New("BillingMode: want PAY_PER_REQUEST (the local stack creates on-demand tables only)")
+	}
 	if len(t.KeySchema) < 1 || len(t.KeySchema) > 2 || t.KeySchema[0].KeyType != "HASH" ||
 		(len(t.KeySchema) == 2 && t.KeySchema[1].KeyType != "RANGE") {
-		return errors.New("KeySchema must be a HASH key, optionally followed by a RANGE key")
+		return errors.New("KeySchema: want a HASH key, optionally followed by a RANGE key")
 	}
 	types := map[string]string{}
 	for _, a := range t.AttributeDefinitions {
 		switch a.AttributeType {
 		case "S", "N", "B":
 		default:
-			return fmt.Errorf("attribute %s: type %q is not S, N or B", a.AttributeName, a.AttributeType)
+			return fmt.Errorf("AttributeDefinitions: %s: type %q is not S, N or B", a.AttributeName, a.AttributeType)
 		}
 		types[a.AttributeName] = a.AttributeType
 	}
 	for _, k := range t.KeySchema {
 		if types[k.AttributeName] == "" {
-			return fmt.Errorf("key %s has no AttributeDefinitions entry", k.AttributeName)
+			return fmt.Errorf("KeySchema: %s has no AttributeDefinitions entry", k.AttributeName)
 		}
 	}
 	if len(types) != len(t.KeySchema) {
-		return errors.New("AttributeDefinitions must list the key attributes and nothing else")
+		return errors.New("AttributeDefinitions: want the key attributes and nothing else")
 	}
 	return nil
 }

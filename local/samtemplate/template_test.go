@@ -328,8 +328,11 @@ func TestPetStoreConfigComesFromTheTemplate(t *testing.T) {
 	if opts.AllowOrigin != "https://app.example.com" || opts.DevMode || opts.ReadScope != api.ScopeRead || opts.WriteScope != api.ScopeWrite {
 		t.Errorf("options %+v", opts)
 	}
+	if table := fn.Environment[api.EnvPetsTable]; table != "PetsTable" {
+		t.Errorf("%s = %q, want !Ref PetsTable", api.EnvPetsTable, table)
+	}
 	for k := range fn.Environment {
-		if !slices.Contains([]string{api.EnvCORSAllowOrigin, api.EnvReadScope, api.EnvWriteScope}, k) {
+		if !slices.Contains([]string{api.EnvCORSAllowOrigin, api.EnvReadScope, api.EnvWriteScope, api.EnvPetsTable}, k) {
 			t.Errorf("the template sets %s, which the PetStore does not read", k)
 		}
 	}

@@ -49,8 +49,8 @@ type Options struct {
 	// table is created from the template if it does not exist, and seeded
 	// with api.ExamplePets if it never held a pet.
 	DynamoDBEndpoint string
-	WebAddr       string // default "localhost:8080"; the web client's address, used for redirect URIs and CORS
-	Audience      string // default DefaultAudience
+	WebAddr          string // default "localhost:8080"; the web client's address, used for redirect URIs and CORS
+	Audience         string // default DefaultAudience
 	// Parameters override more template parameters (Issuer, Audience and
 	// CorsAllowOrigin are set from the addresses above).
 	Parameters map[string]string
@@ -78,7 +78,7 @@ type Stack struct {
 
 	servers  []*http.Server
 	embedded *tables.Server
-	done    chan error
+	done     chan error
 }
 
 // Start listens on every address, then builds and serves each part. On
@@ -248,7 +248,7 @@ func (s *Stack) newRouter(ctx context.Context, tpl *samtemplate.Template, opts O
 	if err != nil {
 		return nil, err
 	}
-	if s.Store, err = s.openStore(ctx, opts, env(api.EnvPetsTable), log); err != nil {
+	if s.Store, err = s.openStore(ctx, tpl, opts, env(api.EnvPetsTable), log); err != nil {
 		return nil, err
 	}
 	apiOpts.Store, apiOpts.Logger = s.Store, log
@@ -259,7 +259,7 @@ func (s *Stack) newRouter(ctx context.Context, tpl *samtemplate.Template, opts O
 // creates the table from the template's definition and seeds it. The
 // template's !Ref gives the table's logical id as its name, as a local
 // stand-in for the name CloudFormation would generate.
-func (s *Stack) openStore(ctx context.Context, opts Options, table string, log *slog.Logger) (*api.DynamoStore, error) {
+func (s *Stack) openStore(ctx context.Context, tpl *samtemplate.Template, opts Options, table string, log *slog.Logger) (*api.DynamoStore, error) {
 	if table == "" {
 		return nil, fmt.Errorf("%s: PetStoreFunction has no %s in its environment", opts.TemplatePath, api.EnvPetsTable)
 	}
@@ -271,7 +271,11 @@ func (s *Stack) openStore(ctx context.Context, opts Options, table string, log *
 		}
 		s.embedded, s.DynamoDBURL = srv, srv.URL
 	}
-	if err := tables.CreateFromTemplate(ctx, s.DynamoDBURL, opts.TemplatePath, table, table); err != nil {
+	def, err := tpl.Table(table)
+	if err != nil {
+		return nil, err
+	}
+	if err := tables.CreateOn(ctx, s.DynamoDBURL, def, table); err != nil {
 		return nil, fmt.Errorf("DynamoDB at %s: %w", s.DynamoDBURL, err)
 	}
 	client, err := api.LoadDynamoClient(ctx, tables.LocalConfig(s.DynamoDBURL)...)

@@ -109,13 +109,8 @@ func Create(ctx context.Context, client *dynamodb.Client, name string, def samte
 	return nil
 }
 
-// CreateFromTemplate reads the table logicalID of the template at path and
-// creates it as name on endpoint (Create).
-func CreateFromTemplate(ctx context.Context, endpoint, templatePath, logicalID, name string) error {
-	def, err := samtemplate.ReadTable(templatePath, logicalID)
-	if err != nil {
-		return err
-	}
+// CreateOn creates the table def as name on the local endpoint (Create).
+func CreateOn(ctx context.Context, endpoint string, def samtemplate.Table, name string) error {
 	cfg, err := config.LoadDefaultConfig(ctx, LocalConfig(endpoint)...)
 	if err != nil {
 		return err
