@@ -58,6 +58,8 @@ func serve(args []string, out io.Writer) error {
 	extra := fs.String("idp-extra-listen", "", "another address for the IdP, e.g. 172.17.0.1:9000 so that sam local invoke on Linux reaches it")
 	tpl := fs.String("template", "template.yaml", "SAM template to run")
 	logFormat := fs.String("log", "text", "log format: text or json")
+	dynamo := fs.String("dynamodb-endpoint", os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"),
+		"DynamoDB-compatible endpoint for the pets, e.g. DynamoDB Local at http://localhost:8000 (default $AWS_ENDPOINT_URL_DYNAMODB; empty: an embedded one, in memory)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,6 +75,8 @@ func serve(args []string, out io.Writer) error {
 		GatewayAddr:  fmt.Sprintf("localhost:%d", *gwPort),
 		WebAddr:      fmt.Sprintf("localhost:%d", *webPort),
 		Logger:       logger,
+		// The local endpoint only: the stack signs with dummy credentials.
+		DynamoDBEndpoint: *dynamo,
 	}
 	if *extra != "" {
 		opts.IdPExtraAddrs = []string{*extra}
@@ -101,9 +105,11 @@ PetStore stack running (development only; Ctrl-C to stop)
   web client     %s
   API gateway    %s   (stage %s also served at %s/%s)
   OIDC provider  %s   (discovery: %s/.well-known/openid-configuration)
+  DynamoDB       %s   (table %s, %s)
 
 Demo identities (DEVELOPMENT ONLY, never use them elsewhere):
-`, s.WebURL, s.GatewayURL, s.Parameters["StageName"], s.GatewayURL, s.Parameters["StageName"], s.IssuerURL, s.IssuerURL)
+`, s.WebURL, s.GatewayURL, s.Parameters["StageName"], s.GatewayURL, s.Parameters["StageName"], s.IssuerURL, s.IssuerURL,
+		s.DynamoDBURL, s.PetsTable, dynamoNote(s))
 	for _, u := range idp.DemoUsers {
 		fmt.Fprintf(out, "  user %-6s password %-6s scopes %s\n", u.Username, u.Password, strings.Join(u.Scopes, " "))
 	}
@@ -113,6 +119,13 @@ Demo identities (DEVELOPMENT ONLY, never use them elsewhere):
 		token += " -issuer " + s.IssuerURL
 	}
 	fmt.Fprintf(out, "Try: TOKEN=$(%s) && curl -H \"Authorization: Bearer $TOKEN\" %s/pets\n\n", token, s.GatewayURL)
+}
+
+func dynamoNote(s *stack.Stack) string {
+	if s.EmbeddedDynamoDB {
+		return "embedded, in memory: the pets are gone on Ctrl-C"
+	}
+	return "external: the pets stay as long as it keeps them"
 }
 
 // defaultIssuer is the development IdP on its default port, where the token

@@ -2,8 +2,10 @@
 // development OIDC provider (local/idp), the API Gateway emulator
 // (local/gateway) configured from template.yaml, and behind it the
 // authorizer and the PetStore through the very handlers their mains give to
-// lambda.Start. cmd/local is its command line; the end-to-end tests start
-// it on free ports.
+// lambda.Start. The pets are in DynamoDB: an embedded DynamoDB-protocol
+// server in memory (local/tables), or an external endpoint such as DynamoDB
+// Local, with PetsTable created from the template. cmd/local is its command
+// line; the end-to-end tests start it on free ports.
 package stack
 
 import (
@@ -73,6 +75,8 @@ type Stack struct {
 	DynamoDBURL string
 	PetsTable   string
 	Store       api.Store
+	// EmbeddedDynamoDB says that DynamoDBURL is the stack's own, in memory.
+	EmbeddedDynamoDB bool
 	// Parameters are the template parameters the stack runs with.
 	Parameters map[string]string
 
@@ -269,7 +273,7 @@ func (s *Stack) openStore(ctx context.Context, tpl *samtemplate.Template, opts O
 		if err != nil {
 			return nil, err
 		}
-		s.embedded, s.DynamoDBURL = srv, srv.URL
+		s.embedded, s.DynamoDBURL, s.EmbeddedDynamoDB = srv, srv.URL, true
 	}
 	def, err := tpl.Table(table)
 	if err != nil {

@@ -89,15 +89,26 @@ func Create(ctx context.Context, client *dynamodb.Client, name string, def samte
 			AttributeName: aws.String(k.AttributeName), KeyType: types.KeyType(k.KeyType),
 		})
 	}
+	var status types.TableStatus
 	out, err := client.CreateTable(ctx, in)
 	var inUse *types.ResourceInUseException
 	switch {
 	case errors.As(err, &inUse):
+		desc, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("table %s: %w", name, err)
+		}
+		if desc.Table != nil {
+			status = desc.Table.TableStatus
+		}
 	case err != nil:
 		return fmt.Errorf("create table %s (%s): %w", name, def.LogicalID, err)
-	case out.TableDescription == nil || out.TableDescription.TableStatus != types.TableStatusCreating:
-		// Local servers create tables at once; the embedded one reports
-		// no status at all, which its DescribeTable would not change.
+	case out.TableDescription != nil:
+		status = out.TableDescription.TableStatus
+	}
+	// Local servers create tables at once; the embedded one reports no
+	// status at all.
+	if status != types.TableStatusCreating {
 		return nil
 	}
 	waiter := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) {
