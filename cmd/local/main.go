@@ -60,6 +60,7 @@ func serve(args []string, out io.Writer) error {
 	logFormat := fs.String("log", "text", "log format: text or json")
 	dynamo := fs.String("dynamodb-endpoint", os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"),
 		"DynamoDB-compatible endpoint for the pets, e.g. DynamoDB Local at http://localhost:8000 (default $AWS_ENDPOINT_URL_DYNAMODB; empty: an embedded one, in memory)")
+	dynamoPort := fs.Int("dynamodb-port", 0, "port of the embedded DynamoDB on 127.0.0.1 (0: a free one); for cmd/api in development mode to share the stack's pets")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,6 +78,7 @@ func serve(args []string, out io.Writer) error {
 		Logger:       logger,
 		// The local endpoint only: the stack signs with dummy credentials.
 		DynamoDBEndpoint: *dynamo,
+		DynamoDBAddr:     fmt.Sprintf("127.0.0.1:%d", *dynamoPort),
 	}
 	if *extra != "" {
 		opts.IdPExtraAddrs = []string{*extra}

@@ -51,6 +51,9 @@ type Options struct {
 	// table is created from the template if it does not exist, and seeded
 	// with api.ExamplePets if it never held a pet.
 	DynamoDBEndpoint string
+	// DynamoDBAddr is where the embedded DynamoDB listens (default
+	// "127.0.0.1:0", a free port); loopback only.
+	DynamoDBAddr string
 	WebAddr          string // default "localhost:8080"; the web client's address, used for redirect URIs and CORS
 	Audience         string // default DefaultAudience
 	// Parameters override more template parameters (Issuer, Audience and
@@ -269,7 +272,7 @@ func (s *Stack) openStore(ctx context.Context, tpl *samtemplate.Template, opts O
 	}
 	s.DynamoDBURL, s.PetsTable = opts.DynamoDBEndpoint, table
 	if s.DynamoDBURL == "" {
-		srv, err := tables.StartServer("127.0.0.1:0")
+		srv, err := tables.StartServer(opts.DynamoDBAddr)
 		if err != nil {
 			return nil, err
 		}
@@ -334,6 +337,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WebAddr == "" {
 		o.WebAddr = "localhost:8080"
+	}
+	if o.DynamoDBAddr == "" {
+		o.DynamoDBAddr = "127.0.0.1:0"
 	}
 	if o.Audience == "" {
 		o.Audience = DefaultAudience
