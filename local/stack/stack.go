@@ -54,8 +54,8 @@ type Options struct {
 	// DynamoDBAddr is where the embedded DynamoDB listens (default
 	// "127.0.0.1:0", a free port); loopback only.
 	DynamoDBAddr string
-	WebAddr          string // default "localhost:8080"; the web client's address, used for redirect URIs and CORS
-	Audience         string // default DefaultAudience
+	WebAddr      string // default "localhost:8080"; the web client's address, used for redirect URIs and CORS
+	Audience     string // default DefaultAudience
 	// Parameters override more template parameters (Issuer, Audience and
 	// CorsAllowOrigin are set from the addresses above).
 	Parameters map[string]string
