@@ -7,6 +7,7 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,7 @@ const (
 	// attemptTimeout bounds one HTTP attempt; connectTimeout the dial.
 	attemptTimeout = 2 * time.Second
 	connectTimeout = time.Second
+	maxIdleConns   = 100
 	// sdkMaxAttempts is the SDK's attempts per call (3 is its default, set
 	// here so that it is a decision); sdkMaxBackoff caps its backoff so that
 	// three attempts fit in opTimeout.
@@ -78,7 +80,12 @@ const (
 func LoadDynamoClient(ctx context.Context, optFns ...func(*config.LoadOptions) error) (*dynamodb.Client, error) {
 	httpClient := awshttp.NewBuildableClient().
 		WithTimeout(attemptTimeout).
-		WithDialerOptions(func(d *net.Dialer) { d.Timeout = connectTimeout })
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = connectTimeout }).
+		// A Lambda instance makes one call at a time; the local stack and
+		// cmd/api's HTTP server make many at once through one client, and
+		// keep their connections instead of opening one per call above the
+		// SDK's default of 10 idle ones.
+		WithTransportOptions(func(t *http.Transport) { t.MaxIdleConnsPerHost = maxIdleConns })
 	opts := append([]func(*config.LoadOptions) error{
 		config.WithHTTPClient(httpClient),
 		config.WithRetryer(dynamoRetryer),
