@@ -170,17 +170,25 @@ func TestTwoInstancesShareThePets(t *testing.T) {
 		if i%2 == 1 {
 			rt, proc = rtB, b
 		}
-		wg.Go(func() {
-			ev := sampleEvent(t, "petstore-create-pet.json")
-			ev.Body = fmt.Sprintf(`{"type": "cat", "price": %d}`, 100+i)
-			res := invoke(t, rt, proc, ev)
-			if res.StatusCode != 201 {
-				t.Errorf("create %d: %d %s", i, res.StatusCode, res.Body)
+		ev := sampleEvent(t, "petstore-create-pet.json")
+		ev.Body = fmt.Sprintf(`{"type": "cat", "price": %d}`, 100+i)
+		payload, _ := json.Marshal(ev)
+		wg.Go(func() { // t.Errorf only: t.Fatal must not run on this goroutine
+			res, err := rt.InvokeProcess(proc, payload, 30*time.Second)
+			var out events.APIGatewayProxyResponse
+			if err == nil && res.Err == nil {
+				err = json.Unmarshal(res.Payload, &out)
 			}
-			bodies[i] = res.Body
+			if err != nil || res.Err != nil || out.StatusCode != 201 {
+				t.Errorf("create %d: %v %v %d %s", i, err, res.Err, out.StatusCode, out.Body)
+			}
+			bodies[i] = out.Body
 		})
 	}
 	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
 	ids := map[int64]bool{}
 	for _, body := range bodies {
 		var p api.Pet
