@@ -96,6 +96,7 @@ func Parse(data []byte, parameters map[string]string) (*Template, error) {
 		return nil, err
 	}
 	if len(r.resources) == 0 {
+		//lint:ignore ST1005 errors start with the template section, spelled as in the template
 		return nil, fmt.Errorf("Resources: the template has none")
 	}
 	t := &Template{Parameters: r.parameters, Resources: map[string]Resource{}, Outputs: map[string]Output{}}
@@ -172,6 +173,7 @@ func parameterValues(params map[string]any, overrides map[string]string) (map[st
 	values := map[string]string{}
 	for name := range overrides {
 		if _, ok := params[name]; !ok {
+			//lint:ignore ST1005 errors start with the template section, spelled as in the template
 			return nil, fmt.Errorf("Parameters: the template has no parameter %s", name)
 		}
 	}
