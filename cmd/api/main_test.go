@@ -318,6 +318,38 @@ func TestPlainHTTPServer(t *testing.T) {
 	}
 }
 
+// TestPlainHTTPServerKeepsPetsInDynamoDB: outside Lambda the server uses
+// the same store, found through AWS_ENDPOINT_URL_DYNAMODB: a pet created
+// on one server is read by the next one on the same table.
+func TestPlainHTTPServerKeepsPetsInDynamoDB(t *testing.T) {
+	bootstrap := lambdatest.BuildHost(t, ".")
+	env := append(petsTable(t), "PETSTORE_DEV_MODE=true")
+	first, base := startServer(t, bootstrap, env...)
+	res, err := http.Post(base+"/pets", "application/json", strings.NewReader(`{"type": "fish", "price": 2.5}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	want := `{"id":4,"type":"fish","price":2.5,"createdBy":"dev-mode-user"}`
+	if res.StatusCode != 201 || string(body) != want {
+		t.Fatalf("POST /pets: %d %s, want 201 %s", res.StatusCode, body, want)
+	}
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, base = startServer(t, bootstrap, env...)
+	res, err = http.Get(base + "/pets/4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(body) != want {
+		t.Errorf("GET /pets/4 on the next server: %d %s, want 200 %s", res.StatusCode, body, want)
+	}
+}
+
 type server struct {
 	cmd    *exec.Cmd
 	output *testlog.Buffer
