@@ -2,7 +2,6 @@ package webclient
 
 import (
 	"context"
-	"crypto/hkdf"
 	"crypto/sha256"
 	"embed"
 	"errors"
@@ -17,9 +16,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/coreos/go-oidc/v3/oidc"
-	"github.com/gorilla/securecookie"
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
 )
@@ -35,7 +32,7 @@ type App struct {
 	secure   bool   // the app is served over https: Secure cookies, __Host- names
 	callback string // the path of RedirectURL
 	sessions *scs.SessionManager
-	sealer   *securecookie.SecureCookie
+	store    SessionStore // the sessions' store, which also keeps the sign-ins in progress
 	handler  http.Handler
 	now      func() time.Time // the clock for token expiry (tests move it)
 
@@ -92,15 +89,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		now:      time.Now,
 		rotated:  map[[sha256.Size]byte]rotation{},
 	}
-	a.sealer, err = newSealer(cfg.SessionKey)
-	if err != nil {
-		return nil, err
-	}
+	a.store = cfg.Store
 	a.sessions = scs.New()
-	// The memory store drops expired sessions every minute, for the life of
-	// the process. (Its StopCleanup races with its own start, so the app
-	// offers no Close.)
-	a.sessions.Store = memstore.New()
+	a.sessions.Store = cfg.Store
 	a.sessions.Lifetime = cfg.SessionLifetime
 	a.sessions.IdleTimeout = cfg.SessionIdleTimeout
 	a.sessions.Cookie = scs.SessionCookie{
@@ -114,6 +105,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Persist: false,
 	}
 	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		if errors.Is(err, ErrSessionEnded) {
+			// Signed out while this request ran: nothing is saved, and the
+			// browser drops the dead cookie. The page goes on as it was.
+			a.log.Info("session not saved", slog.String("reason", "signed out while the request ran"))
+			a.sessions.WriteSessionCookie(r.Context(), w, "", time.Time{})
+			return
+		}
 		a.log.Error("session store", slog.String("error", err.Error()))
 		a.renderError(w, r, http.StatusInternalServerError, errorPage{
 			Title:   "Session error",
@@ -136,23 +134,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 // ServeHTTP serves the web client.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
-
-// newSealer derives the sign-in cookies' keys from the session key: one to
-// authenticate (HMAC-SHA256), one to encrypt (AES-256). HKDF keeps the two
-// independent although they come from one secret.
-func newSealer(key []byte) (*securecookie.SecureCookie, error) {
-	hashKey, err := hkdf.Key(sha256.New, key, nil, "petstore webclient cookie mac", 32)
-	if err != nil {
-		return nil, err
-	}
-	blockKey, err := hkdf.Key(sha256.New, key, nil, "petstore webclient cookie encryption", 32)
-	if err != nil {
-		return nil, err
-	}
-	s := securecookie.New(hashKey, blockKey)
-	s.MaxAge(int(flowCookieMaxAge / time.Second))
-	return s, nil
-}
 
 // cookieName adds the __Host- prefix on https: the browser then accepts
 // the cookie only if it is Secure, for this host alone and for path "/",

@@ -1,7 +1,6 @@
 package webclient
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,10 +14,6 @@ import (
 // DefaultScopes are asked for when SCOPES is not set: the OIDC scopes, a
 // refresh token (offline_access) and the PetStore's two API scopes.
 var DefaultScopes = []string{"openid", "profile", "email", "offline_access", "pets:read", "pets:write"}
-
-// SessionKeySize is the length of Config.SessionKey: 32 random bytes
-// (SESSION_KEY holds them as 64 hex digits).
-const SessionKeySize = 32
 
 // Defaults of the session lifetimes.
 const (
@@ -37,9 +32,16 @@ type Config struct {
 	// ClientSecret is optional (CLIENT_SECRET): empty for a public client,
 	// which PKCE alone protects; set for a confidential client.
 	ClientSecret string
-	// RedirectURL is the callback registered at the provider (REDIRECT_URL),
-	// e.g. http://localhost:8080/callback. Its scheme decides the cookies'
-	// Secure flag; its path is where the callback is served.
+	// BaseURL is the app's own origin (BASE_URL), e.g.
+	// https://abc.lambda-url.eu-west-1.on.aws or http://localhost:8080:
+	// RedirectURL defaults to it + "/callback". It comes from configuration
+	// (or, deployed, from the function URL's domain in the event's request
+	// context: see cmd/webclient), never from a request's Host header.
+	BaseURL string
+	// RedirectURL is the callback registered at the provider (REDIRECT_URL;
+	// default BaseURL + "/callback"), e.g. http://localhost:8080/callback.
+	// Its scheme decides the cookies' Secure flag; its path is where the
+	// callback is served.
 	RedirectURL string
 	// APIURL is the API's base URL, the gateway's invoke URL (API_URL), e.g.
 	// https://abc123.execute-api.eu-west-1.amazonaws.com/Prod.
@@ -51,11 +53,12 @@ type Config struct {
 	// Scopes are asked for at sign-in (SCOPES, space-separated; default
 	// DefaultScopes). They must include openid.
 	Scopes []string
-	// SessionKey (SESSION_KEY, 64 hex digits) seals the short-lived sign-in
-	// cookies (state, nonce, PKCE verifier): encrypted and authenticated, so
-	// the browser can neither read the verifier nor plant a cookie of its
-	// own. Tokens never leave the server. Give every instance the same key.
-	SessionKey []byte
+	// Store keeps the sessions and the sign-ins in progress on the server
+	// (default: a MemoryStore, for one instance). Every instance behind
+	// one URL needs the same store: DynamoSessionStore on the sessions
+	// table (SESSIONS_TABLE, read by cmd/webclient). The browser only ever
+	// holds random ids, so there is no key to seal cookies with.
+	Store SessionStore
 	// LogoutURL is where to send the browser at sign-out when the provider
 	// advertises no end_session_endpoint (LOGOUT_URL), e.g. Cognito's
 	// https://DOMAIN.auth.REGION.amazoncognito.com/logout?client_id=ID&logout_uri=URL.
@@ -90,30 +93,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		Issuer:                strings.TrimSpace(getenv("ISSUER")),
 		ClientID:              strings.TrimSpace(getenv("CLIENT_ID")),
 		ClientSecret:          getenv("CLIENT_SECRET"),
+		BaseURL:               strings.TrimRight(strings.TrimSpace(getenv("BASE_URL")), "/"),
 		RedirectURL:           strings.TrimSpace(getenv("REDIRECT_URL")),
 		APIURL:                strings.TrimSpace(getenv("API_URL")),
 		Audience:              strings.TrimSpace(getenv("AUDIENCE")),
 		Scopes:                strings.Fields(getenv("SCOPES")),
 		LogoutURL:             strings.TrimSpace(getenv("LOGOUT_URL")),
 		PostLogoutRedirectURL: strings.TrimSpace(getenv("POST_LOGOUT_REDIRECT_URL")),
-	}
-	var errs []error
-	switch key := strings.TrimSpace(getenv("SESSION_KEY")); {
-	case key == "":
-		errs = append(errs, errors.New("SESSION_KEY is required: 32 random bytes as 64 hex digits (openssl rand -hex 32)"))
-	default:
-		b, err := hex.DecodeString(key)
-		if err != nil || len(b) != SessionKeySize {
-			errs = append(errs, errors.New("SESSION_KEY must be 32 bytes as 64 hex digits (openssl rand -hex 32)"))
-		}
-		cfg.SessionKey = b
-	}
-	if len(errs) > 0 {
-		// Report the key together with the other variables' problems.
-		if err := cfg.validate(); err != nil {
-			errs = append(errs, err)
-		}
-		return cfg, errors.Join(errs...)
 	}
 	return cfg, cfg.validate()
 }
@@ -123,12 +109,18 @@ func (c Config) withDefaults() (Config, error) {
 	if err := c.validate(); err != nil {
 		return c, err
 	}
+	if c.RedirectURL == "" {
+		c.RedirectURL = strings.TrimRight(c.BaseURL, "/") + "/callback"
+	}
 	if len(c.Scopes) == 0 {
 		c.Scopes = DefaultScopes
 	}
 	if c.PostLogoutRedirectURL == "" {
 		u, _ := url.Parse(c.RedirectURL) // validated
 		c.PostLogoutRedirectURL = u.Scheme + "://" + u.Host + "/"
+	}
+	if c.Store == nil {
+		c.Store = NewMemoryStore(c.SessionLifetime)
 	}
 	if c.SessionLifetime <= 0 {
 		c.SessionLifetime = DefaultSessionLifetime
@@ -159,8 +151,17 @@ func (c Config) validate() error {
 	if c.ClientID == "" {
 		add("CLIENT_ID is required: this app's client id at the provider")
 	}
+	if c.BaseURL != "" {
+		if err := checkURL(c.BaseURL); err != nil {
+			add("BASE_URL %q: %v", c.BaseURL, err)
+		} else if u, _ := url.Parse(c.BaseURL); u.Path != "" && u.Path != "/" || u.RawQuery != "" {
+			add("BASE_URL %q must be an origin only (scheme and host), e.g. https://abc.lambda-url.eu-west-1.on.aws", c.BaseURL)
+		}
+	}
 	if c.RedirectURL == "" {
-		add("REDIRECT_URL is required, e.g. http://localhost:8080/callback (register it at the provider)")
+		if c.BaseURL == "" {
+			add("BASE_URL or REDIRECT_URL is required, e.g. BASE_URL=http://localhost:8080 (register BASE_URL/callback at the provider)")
+		}
 	} else if err := checkURL(c.RedirectURL); err != nil {
 		add("REDIRECT_URL %q: %v", c.RedirectURL, err)
 	} else if u, _ := url.Parse(c.RedirectURL); u.Path == "" || u.RawQuery != "" || reservedPath(u.Path) {
@@ -173,9 +174,6 @@ func (c Config) validate() error {
 	}
 	if len(c.Scopes) > 0 && !slices.Contains(c.Scopes, "openid") {
 		add("SCOPES %q must include openid: the sign-in needs an ID token", strings.Join(c.Scopes, " "))
-	}
-	if len(c.SessionKey) != SessionKeySize {
-		add("SESSION_KEY must be %d random bytes (64 hex digits), got %d bytes", SessionKeySize, len(c.SessionKey))
 	}
 	if c.LogoutURL != "" {
 		if err := checkURL(c.LogoutURL); err != nil {

@@ -14,7 +14,6 @@ func TestConfigFromEnv(t *testing.T) {
 		"CLIENT_ID":    "abc",
 		"REDIRECT_URL": "http://localhost:8080/callback",
 		"API_URL":      "https://a1b2c3.execute-api.eu-west-1.amazonaws.com/Prod",
-		"SESSION_KEY":  strings.Repeat("ab", 32),
 	}
 	tests := []struct {
 		name    string
@@ -22,10 +21,11 @@ func TestConfigFromEnv(t *testing.T) {
 		wantErr []string // each must be in the error; none: valid
 	}{
 		{"valid, public client", nil, nil},
-		{"all missing", map[string]string{"ISSUER": "", "CLIENT_ID": "", "REDIRECT_URL": "", "API_URL": "", "SESSION_KEY": ""},
-			[]string{"ISSUER is required", "CLIENT_ID is required", "REDIRECT_URL is required", "API_URL is required", "SESSION_KEY is required"}},
-		{"session key too short", map[string]string{"SESSION_KEY": "abcd"}, []string{"SESSION_KEY must be 32 bytes"}},
-		{"session key not hex", map[string]string{"SESSION_KEY": strings.Repeat("zz", 32)}, []string{"SESSION_KEY must be 32 bytes"}},
+		{"all missing", map[string]string{"ISSUER": "", "CLIENT_ID": "", "REDIRECT_URL": "", "API_URL": ""},
+			[]string{"ISSUER is required", "CLIENT_ID is required", "BASE_URL or REDIRECT_URL is required", "API_URL is required"}},
+		{"base URL instead of the redirect URL", map[string]string{"REDIRECT_URL": "", "BASE_URL": "https://abc.lambda-url.eu-west-1.on.aws"}, nil},
+		{"base URL with a path", map[string]string{"BASE_URL": "https://abc.lambda-url.eu-west-1.on.aws/app"}, []string{"BASE_URL", "origin only"}},
+		{"plain http base URL off localhost", map[string]string{"BASE_URL": "http://abc.lambda-url.eu-west-1.on.aws"}, []string{"BASE_URL", "https"}},
 		{"plain http issuer off localhost", map[string]string{"ISSUER": "http://idp.example.com"}, []string{"ISSUER", "https"}},
 		{"plain http issuer on localhost", map[string]string{"ISSUER": "http://localhost:9000"}, nil},
 		{"plain http redirect URL off localhost", map[string]string{"REDIRECT_URL": "http://petstore.example.com/callback"}, []string{"REDIRECT_URL", "https"}},
@@ -72,7 +72,7 @@ func TestConfigFromEnvReadsEveryVariable(t *testing.T) {
 	env := map[string]string{
 		"ISSUER": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC", "CLIENT_ID": "id", "CLIENT_SECRET": "s3cret",
 		"REDIRECT_URL": "https://app.example.com/callback", "API_URL": "https://api.example.com/Prod", "AUDIENCE": "https://petstore.example.com",
-		"SCOPES": "openid email https://petstore.example.com/pets:read", "SESSION_KEY": strings.Repeat("01", 32),
+		"SCOPES": "openid email https://petstore.example.com/pets:read", "BASE_URL": "https://app.example.com/",
 		"LOGOUT_URL":               "https://d.auth.eu-west-1.amazoncognito.com/logout?client_id=id&logout_uri=https%3A%2F%2Fapp.example.com%2F",
 		"POST_LOGOUT_REDIRECT_URL": "https://app.example.com/",
 	}
@@ -81,7 +81,7 @@ func TestConfigFromEnvReadsEveryVariable(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.ClientSecret != "s3cret" || cfg.Audience != env["AUDIENCE"] || cfg.LogoutURL != env["LOGOUT_URL"] ||
-		!slices.Equal(cfg.Scopes, strings.Fields(env["SCOPES"])) || len(cfg.SessionKey) != 32 || cfg.PostLogoutRedirectURL != env["POST_LOGOUT_REDIRECT_URL"] {
+		!slices.Equal(cfg.Scopes, strings.Fields(env["SCOPES"])) || cfg.BaseURL != "https://app.example.com" || cfg.PostLogoutRedirectURL != env["POST_LOGOUT_REDIRECT_URL"] {
 		t.Errorf("config %+v", cfg)
 	}
 }

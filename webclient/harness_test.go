@@ -30,9 +30,6 @@ import (
 
 const testAudience = "https://petstore.example.com"
 
-// testKey is the session key of the tests (32 bytes).
-var testKey = bytes.Repeat([]byte{7}, webclient.SessionKeySize)
-
 // env is the web client on a loopback port with the development IdP
 // in-process and a fake API that records what it was sent. browser is an
 // HTTP client with a cookie jar that follows redirects inside the IdP only,
@@ -125,7 +122,6 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		ClientID:    idp.WebClientID,
 		RedirectURL: e.webURL + "/callback",
 		APIURL:      e.api.URL,
-		SessionKey:  testKey,
 		Logger:      log.With("component", "webclient"),
 	}
 	if opts.cfg != nil {

@@ -1,9 +1,12 @@
 package webclient
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,18 +19,29 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// The sign-in's own cookies carry the state, the nonce and the PKCE
-// verifier from /login to the callback. Each is sealed with the session
-// key, HttpOnly, SameSite=Lax (sent on the provider's top-level redirect
-// back, not on cross-site subrequests), Secure on https, and lives ten
-// minutes at most. The callback clears them whatever happens, so a
-// callback URL works once.
+// A sign-in in progress is kept on the server, in the session store under
+// "flow:" + its state, for ten minutes at most: its nonce, its PKCE
+// verifier, and the SHA-256 of the browser's sign-in cookie, a random id
+// (HttpOnly, SameSite=Lax, Secure on https) that ties the flow to the
+// browser that started it. Each /login starts a flow of its own, so
+// sign-ins in two tabs both complete; a callback finds its flow by the
+// state it carries and takes it from the store, so a callback URL works
+// once, and a stray or forged one (any site can send the browser to
+// /callback?state=x) touches no other flow.
 const (
-	stateCookie      = "petstore_state"
-	nonceCookie      = "petstore_nonce"
-	verifierCookie   = "petstore_pkce"
-	flowCookieMaxAge = 10 * time.Minute
+	browserCookie = "petstore_signin"
+	flowPrefix    = "flow:"
+	flowLifetime  = 10 * time.Minute
 )
+
+// flowState is a sign-in in progress, as stored.
+type flowState struct {
+	Browser  [sha256.Size]byte // of the browser cookie
+	Nonce    string
+	Verifier string
+}
+
+func init() { gob.Register(flowState{}) }
 
 // login starts the authorization code flow with PKCE (S256).
 func (a *App) login(w http.ResponseWriter, r *http.Request) {
@@ -36,20 +50,47 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		a.providerUnreachable(w, r, err)
 		return
 	}
-	state, nonce, verifier := rand.Text(), rand.Text(), oauth2.GenerateVerifier()
-	for name, value := range map[string]string{stateCookie: state, nonceCookie: nonce, verifierCookie: verifier} {
-		if err := a.setFlowCookie(w, name, value); err != nil {
-			a.log.Error("sign-in cookie", slog.String("error", err.Error()))
-			a.renderError(w, r, http.StatusInternalServerError, errorPage{Title: "Sign-in failed", Message: "The sign-in could not be started.", Retry: "/login"})
-			return
-		}
+	browser := ""
+	if c, err := r.Cookie(a.cookieName(browserCookie)); err == nil && validID(c.Value) {
+		browser = c.Value
+	} else {
+		browser = rand.Text()
 	}
-	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)}
+	state := rand.Text()
+	flow := flowState{Browser: sha256.Sum256([]byte(browser)), Nonce: rand.Text(), Verifier: oauth2.GenerateVerifier()}
+	var buf bytes.Buffer
+	err = gob.NewEncoder(&buf).Encode(flow)
+	if err == nil {
+		err = a.store.CommitCtx(r.Context(), flowPrefix+state, buf.Bytes(), time.Now().Add(flowLifetime))
+	}
+	if err != nil {
+		a.log.Error("sign-in state not stored", slog.String("error", err.Error()))
+		a.renderError(w, r, http.StatusInternalServerError, errorPage{Title: "Sign-in failed", Message: "The sign-in could not be started.", Retry: "/login"})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: a.cookieName(browserCookie), Value: browser, Path: "/",
+		HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode,
+	})
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(flow.Verifier), oidc.Nonce(flow.Nonce)}
 	if a.cfg.Audience != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("audience", a.cfg.Audience))
 	}
 	a.log.Info("sign-in started")
 	http.Redirect(w, r, p.oauth2.AuthCodeURL(state, opts...), http.StatusFound)
+}
+
+// validID accepts what rand.Text makes: 26 characters of base32.
+func validID(s string) bool {
+	if len(s) != 26 {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'A' || c > 'Z') && (c < '2' || c > '7') {
+			return false
+		}
+	}
+	return true
 }
 
 // callbackError is why a callback was refused: what the person reads, and
@@ -65,9 +106,11 @@ type callbackError struct {
 // with the PKCE verifier, verifies the ID token and its nonce, and starts a
 // session under a new id.
 func (a *App) handleCallback(w http.ResponseWriter, r *http.Request) {
-	flow := a.readFlowCookies(r)
-	a.clearFlowCookies(w)
-	claims, cerr := a.finishSignIn(r, flow)
+	flow, cerr := a.takeFlow(r)
+	var claims *oidc.IDToken
+	if cerr == nil {
+		claims, cerr = a.finishSignIn(r, flow)
+	}
 	if cerr != nil {
 		a.log.Warn("sign-in refused", slog.String("reason", cerr.reason))
 		a.renderError(w, r, cerr.status, errorPage{Title: "Sign-in failed", Message: cerr.message, Detail: cerr.detail, Retry: "/login"})
@@ -77,21 +120,41 @@ func (a *App) handleCallback(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-type flowValues struct{ state, nonce, verifier string }
+// takeFlow finds the sign-in this callback answers, by its state, checks
+// that this browser started it, and only then takes it from the store:
+// nothing else in the request is trusted before, and a callback that
+// answers no sign-in of this browser leaves every flow as it was.
+func (a *App) takeFlow(r *http.Request) (flowState, *callbackError) {
+	notInProgress := &callbackError{http.StatusBadRequest, "no_flow",
+		"No sign-in with this state is in progress in this browser: it took longer than ten minutes, this link was already used, or the state does not match a sign-in started here. Start again.", ""}
+	state := r.URL.Query().Get("state")
+	c, err := r.Cookie(a.cookieName(browserCookie))
+	if !validID(state) || err != nil || !validID(c.Value) {
+		return flowState{}, notInProgress
+	}
+	ctx := r.Context()
+	b, found, err := a.store.FindCtx(ctx, flowPrefix+state)
+	if err != nil {
+		a.log.Error("sign-in state not read", slog.String("error", err.Error()))
+		return flowState{}, &callbackError{http.StatusInternalServerError, "store", "The sign-in could not be finished: its state could not be read.", ""}
+	}
+	var flow flowState
+	if !found || gob.NewDecoder(bytes.NewReader(b)).Decode(&flow) != nil {
+		return flowState{}, notInProgress
+	}
+	if mine := sha256.Sum256([]byte(c.Value)); subtle.ConstantTimeCompare(mine[:], flow.Browser[:]) != 1 {
+		return flowState{}, notInProgress
+	}
+	// Taken once: of two callbacks with this state, one goes on.
+	if _, taken, err := a.store.Take(ctx, flowPrefix+state); err != nil || !taken {
+		return flowState{}, notInProgress
+	}
+	return flow, nil
+}
 
-func (a *App) finishSignIn(r *http.Request, flow flowValues) (*oidc.IDToken, *callbackError) {
+func (a *App) finishSignIn(r *http.Request, flow flowState) (*oidc.IDToken, *callbackError) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	// The state first: nothing else in this request is trusted until it is
-	// known to answer the sign-in this browser started.
-	if flow.state == "" {
-		return nil, &callbackError{http.StatusBadRequest, "no_state_cookie",
-			"No sign-in was in progress in this browser, or it took longer than ten minutes, or this link was already used. Start again.", ""}
-	}
-	if got := q.Get("state"); got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(flow.state)) != 1 {
-		return nil, &callbackError{http.StatusBadRequest, "state_mismatch",
-			"This answer does not belong to the sign-in this browser started (the state does not match), so it was ignored.", ""}
-	}
 	if code := q.Get("error"); code != "" {
 		detail := truncate(code, 100)
 		if d := q.Get("error_description"); d != "" {
@@ -104,17 +167,13 @@ func (a *App) finishSignIn(r *http.Request, flow flowValues) (*oidc.IDToken, *ca
 	if code == "" {
 		return nil, &callbackError{http.StatusBadRequest, "no_code", "The identity provider sent no authorization code.", ""}
 	}
-	if flow.verifier == "" || flow.nonce == "" {
-		return nil, &callbackError{http.StatusBadRequest, "no_verifier_cookie",
-			"Part of this sign-in's data is missing from the browser (its cookies were removed). Start again.", ""}
-	}
 	p, err := a.provider(ctx)
 	if err != nil {
 		return nil, &callbackError{http.StatusBadGateway, "provider_unreachable", "The identity provider could not be reached to finish the sign-in.", err.Error()}
 	}
 	xctx, cancel := context.WithTimeout(oauth2ClientContext(ctx, a.cfg.HTTPClient), 10*time.Second)
 	defer cancel()
-	tok, err := p.oauth2.Exchange(xctx, code, oauth2.VerifierOption(flow.verifier))
+	tok, err := p.oauth2.Exchange(xctx, code, oauth2.VerifierOption(flow.Verifier))
 	if err != nil {
 		var refused *oauth2.RetrieveError
 		if errors.As(err, &refused) {
@@ -135,7 +194,7 @@ func (a *App) finishSignIn(r *http.Request, flow flowValues) (*oidc.IDToken, *ca
 	if err != nil {
 		return nil, &callbackError{http.StatusBadGateway, "id_token_invalid", "The ID token did not verify (signature, issuer, audience or expiry).", errorText(err)}
 	}
-	if subtle.ConstantTimeCompare([]byte(idToken.Nonce), []byte(flow.nonce)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(idToken.Nonce), []byte(flow.Nonce)) != 1 {
 		return nil, &callbackError{http.StatusBadRequest, "nonce_mismatch",
 			"The ID token was not issued for the sign-in this browser started (the nonce does not match), so it was refused.", ""}
 	}
@@ -223,48 +282,6 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	a.log.Info("signed out", slog.Bool("provider_logout", target != "/"))
 	http.Redirect(w, r, target, http.StatusSeeOther)
-}
-
-func (a *App) setFlowCookie(w http.ResponseWriter, name, value string) error {
-	sealed, err := a.sealer.Encode(name, value)
-	if err != nil {
-		return err
-	}
-	http.SetCookie(w, a.flowCookie(name, sealed, int(flowCookieMaxAge/time.Second)))
-	return nil
-}
-
-func (a *App) readFlowCookies(r *http.Request) flowValues {
-	read := func(name string) string {
-		c, err := r.Cookie(a.cookieName(name))
-		if err != nil {
-			return ""
-		}
-		var v string
-		if err := a.sealer.Decode(name, c.Value, &v); err != nil {
-			return "" // forged, from another key, or older than ten minutes
-		}
-		return v
-	}
-	return flowValues{state: read(stateCookie), nonce: read(nonceCookie), verifier: read(verifierCookie)}
-}
-
-func (a *App) clearFlowCookies(w http.ResponseWriter) {
-	for _, name := range []string{stateCookie, nonceCookie, verifierCookie} {
-		http.SetCookie(w, a.flowCookie(name, "", -1))
-	}
-}
-
-func (a *App) flowCookie(name, value string, maxAge int) *http.Cookie {
-	return &http.Cookie{
-		Name:     a.cookieName(name),
-		Value:    value,
-		Path:     "/",
-		MaxAge:   maxAge,
-		HttpOnly: true,
-		Secure:   a.secure,
-		SameSite: http.SameSiteLaxMode,
-	}
 }
 
 // providerUnreachable is the page for a provider whose discovery failed.

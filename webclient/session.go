@@ -17,7 +17,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// The session lives on the server (scs with its memory store); the browser
+// The session lives on the server (scs on a SessionStore); the browser
 // holds only its random id, in an HttpOnly cookie. It keeps:
 const sessionKey = "signin" // a sessionData
 
@@ -203,17 +203,25 @@ func (a *App) refresh(ctx context.Context, old tokenSet) (refreshed, error) {
 }
 
 // rotation is what the refresh token with this SHA-256 was exchanged for,
-// if that exchange is still remembered (see App.rotated).
+// if that exchange is still remembered (see App.rotated) and its access
+// token is not itself about to expire. A provider that does not rotate
+// refresh tokens (Cognito) keeps the same one for every redemption: what
+// it gave last time is the very token a request within refreshMargin of
+// its expiry wants replaced, so it is no answer then, and the request
+// redeems the refresh token again.
 func (a *App) rotation(key [sha256.Size]byte) (tokenSet, bool) {
 	a.rotatedMu.Lock()
 	defer a.rotatedMu.Unlock()
-	now := time.Now()
+	now := a.now()
 	for k, r := range a.rotated {
 		if now.After(r.expires) {
 			delete(a.rotated, k)
 		}
 	}
 	r, ok := a.rotated[key]
+	if ok && !r.tokens.Expiry.IsZero() && !now.Add(refreshMargin).Before(r.tokens.Expiry) {
+		return tokenSet{}, false
+	}
 	return r.tokens, ok
 }
 
@@ -278,7 +286,7 @@ func (a *App) redeem(ctx context.Context, key [sha256.Size]byte, old tokenSet) (
 	}
 	// Kept until the new access token expires: a redemption whose requests
 	// all went away before it ended reaches the session through here.
-	expires := time.Now().Add(time.Minute)
+	expires := a.now().Add(time.Minute)
 	if out.tokens.Expiry.After(expires) {
 		expires = out.tokens.Expiry
 	}

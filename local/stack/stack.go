@@ -10,7 +10,6 @@ package stack
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -206,8 +205,6 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 // client and the gateway. Its session key is random: sessions and sign-ins
 // in progress last as long as the process.
 func newWebClient(ctx context.Context, s *Stack, log *slog.Logger) (*webclient.App, error) {
-	key := make([]byte, webclient.SessionKeySize)
-	rand.Read(key) // never fails
 	var note strings.Builder
 	note.WriteString("Local stack, development only: sign in as")
 	for i, u := range idp.DemoUsers {
@@ -222,7 +219,6 @@ func newWebClient(ctx context.Context, s *Stack, log *slog.Logger) (*webclient.A
 		ClientID:    idp.WebClientID,
 		RedirectURL: s.WebURL + "/callback",
 		APIURL:      s.GatewayURL,
-		SessionKey:  key,
 		HomeNote:    note.String(),
 		Logger:      log,
 	})
