@@ -175,6 +175,15 @@ func (r *resolver) ref(id string) (any, error) {
 // whose last segment is the logical id (FunctionOf inverts it).
 func (r *resolver) getAtt(id, attr string) (any, error) {
 	res, ok := r.resources[id]
+	if fn, isURL := strings.CutSuffix(id, "Url"); !ok && isURL && attr == "FunctionUrl" {
+		// SAM makes an AWS::Lambda::Url named FunctionId + "Url" for a
+		// function with FunctionUrlConfig; its FunctionUrl ends with "/".
+		if f, found := r.resources[fn]; found && f["Type"] == typeFunction {
+			if props, _ := f["Properties"].(map[string]any); props["FunctionUrlConfig"] != nil {
+				return "https://" + strings.ToLower(fn) + functionURLSuffix, nil
+			}
+		}
+	}
 	if !ok {
 		return nil, fmt.Errorf("%q is no resource", id)
 	}
@@ -194,6 +203,7 @@ func (r *resolver) getAtt(id, attr string) (any, error) {
 const (
 	functionARNPrefix = "arn:aws:lambda:us-east-1:123456789012:function:"
 	tableARNPrefix    = "arn:aws:dynamodb:us-east-1:123456789012:table/"
+	functionURLSuffix = ".lambda-url.us-east-1.on.aws/"
 )
 
 var subVariable = regexp.MustCompile(`\$\{([^}]*)\}`)

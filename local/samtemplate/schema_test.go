@@ -88,7 +88,35 @@ func checkSchema(path string, parameters map[string]string) error {
 	if err := json.Unmarshal(resolved, &doc); err != nil {
 		return err
 	}
-	return validate(doc)
+	// goformation evaluates each condition to a boolean in place (the
+	// schema wants the condition's definition) and an Fn::If that chose
+	// AWS::NoValue to null, where CloudFormation removes the element.
+	delete(doc, "Conditions")
+	return validate(dropNulls(doc).(map[string]any))
+}
+
+// dropNulls removes null list elements and mapping values, as
+// CloudFormation removes AWS::NoValue.
+func dropNulls(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if e == nil {
+				delete(x, k)
+			} else {
+				x[k] = dropNulls(e)
+			}
+		}
+	case []any:
+		out := x[:0]
+		for _, e := range x {
+			if e != nil {
+				out = append(out, dropNulls(e))
+			}
+		}
+		return out
+	}
+	return v
 }
 
 // validate checks the resolved template against the SAM schema, with two

@@ -18,6 +18,10 @@ type Table struct {
 	// PointInTimeRecovery is PointInTimeRecoverySpecification's
 	// PointInTimeRecoveryEnabled (AWS only; nothing local restores).
 	PointInTimeRecovery bool
+	// TimeToLiveAttribute is TimeToLiveSpecification's AttributeName when
+	// it is Enabled: DynamoDB deletes an item some time after the epoch
+	// second that attribute holds (AWS only; the code checks expiry itself).
+	TimeToLiveAttribute string
 	DeletionPolicy      string
 	UpdateReplacePolicy string
 }
@@ -43,13 +47,16 @@ func (t *Template) Table(logicalID string) (Table, error) {
 	if err != nil {
 		return Table{}, err
 	}
-	p.only("BillingMode", "AttributeDefinitions", "KeySchema", "PointInTimeRecoverySpecification")
+	p.only("BillingMode", "AttributeDefinitions", "KeySchema", "PointInTimeRecoverySpecification", "TimeToLiveSpecification")
 	tbl := Table{
 		LogicalID:           logicalID,
 		BillingMode:         p.str("BillingMode"),
 		PointInTimeRecovery: p.obj("PointInTimeRecoverySpecification").only("PointInTimeRecoveryEnabled").boolean("PointInTimeRecoveryEnabled", false),
 		DeletionPolicy:      res.DeletionPolicy,
 		UpdateReplacePolicy: res.UpdateReplacePolicy,
+	}
+	if ttl := p.obj("TimeToLiveSpecification").only("AttributeName", "Enabled"); ttl.boolean("Enabled", false) {
+		tbl.TimeToLiveAttribute = ttl.str("AttributeName")
 	}
 	for _, a := range p.list("AttributeDefinitions") {
 		a = a.only("AttributeName", "AttributeType")

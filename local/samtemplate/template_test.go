@@ -50,12 +50,13 @@ func TestTemplateResourcesAndOutputs(t *testing.T) {
 	for id, typ := range map[string]string{
 		"Authorizer": typeFunction, "PetStoreFunction": typeFunction, "PetStoreApi": typeAPI,
 		"AuthorizerLogGroup": "AWS::Logs::LogGroup", "PetStoreLogGroup": "AWS::Logs::LogGroup",
+		"WebClient": typeFunction, "WebClientLogGroup": "AWS::Logs::LogGroup", "SessionsTable": typeTable,
 	} {
 		if got := tpl.Resources[id].Type; got != typ {
 			t.Errorf("resource %s: type %q, want %s", id, got, typ)
 		}
 	}
-	for id, fn := range map[string]string{"AuthorizerLogGroup": "Authorizer", "PetStoreLogGroup": "PetStoreFunction"} {
+	for id, fn := range map[string]string{"AuthorizerLogGroup": "Authorizer", "PetStoreLogGroup": "PetStoreFunction", "WebClientLogGroup": "WebClient"} {
 		p := tpl.Resources[id].Properties
 		if p["RetentionInDays"] != "14" || p["LogGroupName"] != "/aws/lambda/"+fn {
 			t.Errorf("%s: %v", id, p)
@@ -67,6 +68,9 @@ func TestTemplateResourcesAndOutputs(t *testing.T) {
 		"AuthorizerName":         "OidcTokenAuthorizer",
 		"PetsTableName":          "PetsTable",
 		"PetsTableArn":           tableARNPrefix + "PetsTable",
+		"WebClientUrl":           "https://webclient.lambda-url.us-east-1.on.aws/",
+		"CallbackUrl":            "https://webclient.lambda-url.us-east-1.on.aws/callback",
+		"SessionsTableName":      "SessionsTable",
 		"WebClientEnvironment":   "API_URL=https://PetStoreApi.execute-api.us-east-1.amazonaws.com/Prod ISSUER=https://example.auth0.com/ AUDIENCE=https://petstore.example.com",
 	}
 	for name, value := range want {
@@ -187,7 +191,7 @@ func TestParameterPatterns(t *testing.T) {
 
 func TestFunctionsAreBuiltAsSAMDoesForGo(t *testing.T) {
 	tpl := load(t, nil)
-	for id, codeURI := range map[string]string{"Authorizer": "cmd/authorizer/", "PetStoreFunction": "cmd/api/"} {
+	for id, codeURI := range map[string]string{"Authorizer": "cmd/authorizer/", "PetStoreFunction": "cmd/api/", "WebClient": "cmd/webclient/"} {
 		fn, err := tpl.Function(id)
 		if err != nil {
 			t.Fatal(err)
@@ -487,14 +491,14 @@ func TestSamconfig(t *testing.T) {
 // GOFLAGS) and checks the result is a static, stripped arm64 executable.
 func TestCrossBuildAsSAM(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds two binaries")
+		t.Skip("builds three binaries")
 	}
 	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
 	if err != nil || !strings.Contains(string(makefile), "LAMBDA_GOFLAGS := "+lambdatest.BuildFlags+"\n") {
 		t.Errorf("the Makefile's LAMBDA_GOFLAGS differ from %q", lambdatest.BuildFlags)
 	}
 	tpl := load(t, nil)
-	for _, id := range []string{"Authorizer", "PetStoreFunction"} {
+	for _, id := range []string{"Authorizer", "PetStoreFunction", "WebClient"} {
 		fn, err := tpl.Function(id)
 		if err != nil {
 			t.Fatal(err)
