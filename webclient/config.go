@@ -101,12 +101,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		LogoutURL:             strings.TrimSpace(getenv("LOGOUT_URL")),
 		PostLogoutRedirectURL: strings.TrimSpace(getenv("POST_LOGOUT_REDIRECT_URL")),
 	}
-	return cfg, cfg.validate()
+	return cfg, cfg.validate(true)
 }
 
 // withDefaults validates c and fills in the defaults.
 func (c Config) withDefaults() (Config, error) {
-	if err := c.validate(); err != nil {
+	if err := c.validate(true); err != nil {
 		return c, err
 	}
 	if c.RedirectURL == "" {
@@ -138,8 +138,9 @@ func (c Config) withDefaults() (Config, error) {
 }
 
 // validate checks every field and reports all problems at once, each with
-// the environment variable that sets it.
-func (c Config) validate() error {
+// the environment variable that sets it. Without needURL, the app's own URL
+// may be missing: a LambdaHandler learns it from the first event.
+func (c Config) validate(needURL bool) error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
@@ -159,7 +160,7 @@ func (c Config) validate() error {
 		}
 	}
 	if c.RedirectURL == "" {
-		if c.BaseURL == "" {
+		if c.BaseURL == "" && needURL {
 			add("BASE_URL or REDIRECT_URL is required, e.g. BASE_URL=http://localhost:8080 (register BASE_URL/callback at the provider)")
 		}
 	} else if err := checkURL(c.RedirectURL); err != nil {

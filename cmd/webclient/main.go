@@ -1,7 +1,12 @@
-// Command webclient runs the PetStore web client alone, against any OpenID
-// provider and a deployed API. Configuration comes from the environment
-// (ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URL, API_URL, AUDIENCE,
-// SCOPES, SESSION_KEY, LOGOUT_URL, LISTEN_ADDR): see docs/webclient.md.
+// Command webclient is the PetStore web client (logical id "WebClient" in
+// template.yaml). In Lambda it serves function URL events through
+// webclient.LambdaHandler, its client secret read once from Secrets Manager
+// (CLIENT_SECRET_ARN) and its sessions in DynamoDB (SESSIONS_TABLE).
+// Elsewhere it is a plain HTTP server on LISTEN_ADDR (default
+// localhost:8080), stopped by SIGINT or SIGTERM, configured by ISSUER,
+// CLIENT_ID, CLIENT_SECRET (or CLIENT_SECRET_ARN), BASE_URL or
+// REDIRECT_URL, API_URL, AUDIENCE, SCOPES, LOGOUT_URL and, optionally,
+// SESSIONS_TABLE (else its sessions are in memory): see docs/webclient.md.
 package main
 
 import (
@@ -16,25 +21,54 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/example/petstore-oidc/webclient"
 )
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	if err := run(log, os.Getenv); err != nil {
+	var err error
+	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		err = runLambda(log, os.Getenv)
+	} else {
+		err = run(log, os.Getenv)
+	}
+	if err != nil {
+		log.Error("cannot run", slog.String("error", err.Error()))
 		fmt.Fprintln(os.Stderr, "webclient:", err)
 		os.Exit(1)
 	}
 }
 
+// runLambda reads the configuration and the secret at cold start, once for
+// the instance's life, and serves events until Lambda stops the process.
+func runLambda(log *slog.Logger, getenv func(string) string) error {
+	ctx := context.Background()
+	cfg, err := webclient.ConfigFromAWS(ctx, getenv, false)
+	if err != nil {
+		return err
+	}
+	if getenv(webclient.EnvSessionsTable) == "" {
+		return errors.New(webclient.EnvSessionsTable + " is required in Lambda: every instance must see the same sessions (template.yaml's SessionsTable)")
+	}
+	cfg.Logger = log
+	h, err := webclient.NewLambdaHandler(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	lambda.Start(h.Invoke)
+	return nil
+}
+
 func run(log *slog.Logger, getenv func(string) string) error {
-	cfg, err := webclient.ConfigFromEnv(getenv)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := webclient.ConfigFromAWS(ctx, getenv, true)
 	if err != nil {
 		return err
 	}
 	cfg.Logger = log
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	app, err := webclient.New(ctx, cfg)
 	if err != nil {
 		return err
