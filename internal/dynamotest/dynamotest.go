@@ -23,8 +23,12 @@ import (
 	"github.com/example/petstore-oidc/local/tables"
 )
 
-// PetsTable is the logical id of the pets' table in template.yaml.
-const PetsTable = "PetsTable"
+// The logical ids of the tables in template.yaml: the pets', and the web
+// client's sessions'.
+const (
+	PetsTable     = "PetsTable"
+	SessionsTable = "SessionsTable"
+)
 
 // EnvDynamoDBLocalDir names the directory holding DynamoDBLocal.jar and
 // DynamoDBLocal_lib; default DefaultDynamoDBLocalDir's match.
@@ -130,10 +134,22 @@ var tableSeq atomic.Int64
 // returns its name.
 func NewTable(t testing.TB, e Endpoint) string {
 	t.Helper()
-	name := fmt.Sprintf("pets-%d-%d", os.Getpid(), tableSeq.Add(1))
+	return newTable(t, e, PetsTableDefinition(t), "pets")
+}
+
+// NewSessionsTable creates a fresh table on e from template.yaml's
+// SessionsTable and returns its name.
+func NewSessionsTable(t testing.TB, e Endpoint) string {
+	t.Helper()
+	return newTable(t, e, TableDefinition(t, SessionsTable), "sessions")
+}
+
+func newTable(t testing.TB, e Endpoint, def samtemplate.Table, prefix string) string {
+	t.Helper()
+	name := fmt.Sprintf("%s-%d-%d", prefix, os.Getpid(), tableSeq.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := tables.CreateOn(ctx, e.URL, PetsTableDefinition(t), name); err != nil {
+	if err := tables.CreateOn(ctx, e.URL, def, name); err != nil {
 		t.Fatal(err)
 	}
 	return name
@@ -142,11 +158,17 @@ func NewTable(t testing.TB, e Endpoint) string {
 // PetsTableDefinition is PetsTable as template.yaml declares it.
 func PetsTableDefinition(t testing.TB) samtemplate.Table {
 	t.Helper()
+	return TableDefinition(t, PetsTable)
+}
+
+// TableDefinition is the table logicalID as template.yaml declares it.
+func TableDefinition(t testing.TB, logicalID string) samtemplate.Table {
+	t.Helper()
 	tpl, err := samtemplate.Load(TemplatePath(t), TemplateParameters)
 	if err != nil {
 		t.Fatal(err)
 	}
-	def, err := tpl.Table(PetsTable)
+	def, err := tpl.Table(logicalID)
 	if err != nil {
 		t.Fatal(err)
 	}
