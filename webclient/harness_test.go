@@ -62,8 +62,16 @@ type env struct {
 	reissued    atomic.Int64
 	keysDown    atomic.Bool
 	// holdRefresh, when set, stops the next refresh grant at the IdP's
-	// token endpoint until the test releases it.
+	// token endpoint until the test releases it; holdAPI the next call of
+	// the API; holdBody the next read of a request body by the web client.
 	holdRefresh atomic.Pointer[hold]
+	holdAPI     atomic.Pointer[hold]
+	holdBody    atomic.Pointer[hold]
+	// noRotation makes the IdP answer a refresh grant without a new
+	// refresh token, as Cognito does: the old one stays valid.
+	noRotation bool
+	rtMu       sync.Mutex
+	currentRT  map[string]string // the refresh token sent -> the IdP's current one
 }
 
 // hold is a request kept waiting at the IdP: entered is closed when it
@@ -76,11 +84,12 @@ type envOptions struct {
 	reissueIDTokens bool // see env.editIDToken
 	accessTokenTTL  time.Duration
 	extraRedirectTo []string // more redirect URIs registered at the IdP
+	noRotation      bool     // see env.noRotation
 }
 
 func newEnv(t *testing.T, opts envOptions) *env {
 	t.Helper()
-	e := &env{logs: &testlog.Buffer{}}
+	e := &env{logs: &testlog.Buffer{}, noRotation: opts.noRotation, currentRT: map[string]string{}}
 	e.apiStatus.Store(http.StatusOK)
 	log := slog.New(slog.NewJSONHandler(e.logs, nil))
 
@@ -109,6 +118,10 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	t.Cleanup(idpSrv.Close)
 
 	e.api = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := e.holdAPI.Swap(nil); h != nil {
+			close(h.entered)
+			<-h.release
+		}
 		e.apiAuth.Store(r.Header.Get("Authorization"))
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("x-amzn-RequestId", "req-1")
@@ -131,7 +144,14 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	webSrv.Config.Handler = e.app
+	webSrv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			if h := e.holdBody.Swap(nil); h != nil {
+				r.Body = &heldBody{ReadCloser: r.Body, h: h}
+			}
+		}
+		e.app.ServeHTTP(w, r)
+	})
 	webSrv.Start()
 	t.Cleanup(webSrv.Close)
 
@@ -258,6 +278,36 @@ func (e *env) wrapIDP(next http.Handler, hideEndSession bool) http.Handler {
 				io.WriteString(w, `{"error":"slow_down"}`)
 				return
 			}
+			if e.noRotation && isRefreshGrant(r) {
+				// The development IdP rotates: stand between it and the web
+				// client, which keeps sending the first refresh token.
+				raw, _ := io.ReadAll(r.Body)
+				form, _ := url.ParseQuery(string(raw))
+				sent := form.Get("refresh_token")
+				e.rtMu.Lock()
+				if current, ok := e.currentRT[sent]; ok {
+					form.Set("refresh_token", current)
+				}
+				e.rtMu.Unlock()
+				encoded := form.Encode()
+				r.Body, r.ContentLength = io.NopCloser(strings.NewReader(encoded)), int64(len(encoded))
+				rec := httptest.NewRecorder()
+				next.ServeHTTP(rec, r)
+				var body map[string]any
+				if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
+					copyResponse(w, rec)
+					return
+				}
+				if rotated, _ := body["refresh_token"].(string); rotated != "" {
+					e.rtMu.Lock()
+					e.currentRT[sent] = rotated
+					e.rtMu.Unlock()
+				}
+				delete(body, "refresh_token")
+				w.Header().Set("Content-Type", "application/json")
+				json.NewEncoder(w).Encode(body)
+				return
+			}
 		case r.URL.Path == "/.well-known/openid-configuration" && hideEndSession:
 			rec := httptest.NewRecorder()
 			next.ServeHTTP(rec, r)
@@ -288,6 +338,35 @@ func isRefreshGrant(r *http.Request) bool {
 func (e *env) holdNextRefresh(t *testing.T) (entered <-chan struct{}, release func()) {
 	h := &hold{entered: make(chan struct{}), release: make(chan struct{})}
 	e.holdRefresh.Store(h)
+	var once sync.Once
+	release = func() { once.Do(func() { close(h.release) }) }
+	t.Cleanup(release)
+	return h.entered, release
+}
+
+// heldBody stops the first read of a request body until the test
+// releases it: by then the web client has loaded the request's session.
+type heldBody struct {
+	io.ReadCloser
+	h    *hold
+	once sync.Once
+}
+
+func (b *heldBody) Read(p []byte) (int, error) {
+	b.once.Do(func() {
+		close(b.h.entered)
+		<-b.h.release
+	})
+	return b.ReadCloser.Read(p)
+}
+
+type holdPoint = atomic.Pointer[hold]
+
+// holdNext stops the next request at p (e.holdAPI or e.holdBody) until
+// release is called (at the latest when the test ends).
+func holdNext(t *testing.T, p *atomic.Pointer[hold]) (entered <-chan struct{}, release func()) {
+	h := &hold{entered: make(chan struct{}), release: make(chan struct{})}
+	p.Store(h)
 	var once sync.Once
 	release = func() { once.Do(func() { close(h.release) }) }
 	t.Cleanup(release)
