@@ -27,7 +27,7 @@ func TestSignOutWinsOverARequestInFlight(t *testing.T) {
 		csrf func(good string) string
 		want int
 	}{
-		"console call held at the API":            {func(e *env) *holdPoint { return &e.holdAPI }, func(good string) string { return good }, http.StatusOK},
+		"console call held at the API":             {func(e *env) *holdPoint { return &e.holdAPI }, func(good string) string { return good }, http.StatusOK},
 		"form with a wrong CSRF token held coming": {func(e *env) *holdPoint { return &e.holdBody }, func(string) string { return "wrong" }, http.StatusForbidden},
 	}
 	for storeName, open := range stores {

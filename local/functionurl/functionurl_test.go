@@ -105,7 +105,9 @@ func TestInstancesAndFailures(t *testing.T) {
 		"error": func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 			return events.APIGatewayV2HTTPResponse{}, io.ErrUnexpectedEOF
 		},
-		"panic": func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) { panic("boom") },
+		"panic": func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+			panic("boom")
+		},
 		"timeout": func(ctx context.Context, _ events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 			<-ctx.Done()
 			return events.APIGatewayV2HTTPResponse{StatusCode: 200}, nil
