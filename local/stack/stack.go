@@ -13,17 +13,22 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/gin-gonic/gin"
 
 	"github.com/example/petstore-oidc/api"
 	"github.com/example/petstore-oidc/authorizer"
+	"github.com/example/petstore-oidc/local/functionurl"
 	"github.com/example/petstore-oidc/local/gateway"
 	"github.com/example/petstore-oidc/local/idp"
 	"github.com/example/petstore-oidc/local/samtemplate"
@@ -54,6 +59,10 @@ type Options struct {
 	// "127.0.0.1:0", a free port); loopback only.
 	DynamoDBAddr string
 	WebAddr      string // default "localhost:8080"; the web client's address, used for redirect URIs and CORS
+	// WebInstances is how many web client instances stand behind its
+	// function URL, taking requests in turn and sharing SessionsTable
+	// (default 1).
+	WebInstances int
 	Audience     string // default DefaultAudience
 	// Parameters override more template parameters (Issuer, Audience and
 	// CorsAllowOrigin are set from the addresses above).
@@ -77,6 +86,8 @@ type Stack struct {
 	DynamoDBURL string
 	PetsTable   string
 	Store       api.Store
+	// SessionsTable is the web client's sessions' table, on DynamoDBURL.
+	SessionsTable string
 	// EmbeddedDynamoDB says that DynamoDBURL is the stack's own, in memory.
 	EmbeddedDynamoDB bool
 	// Parameters are the template parameters the stack runs with.
@@ -157,7 +168,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 
 	// The gateway and its functions, configured by the template.
-	params := map[string]string{"Issuer": issuer, "Audience": opts.Audience, "CorsAllowOrigin": s.WebURL}
+	params := map[string]string{"Issuer": issuer, "Audience": opts.Audience, "CorsAllowOrigin": s.WebURL, "WebClientId": idp.WebClientID}
 	for k, v := range opts.Parameters {
 		params[k] = v
 	}
@@ -193,7 +204,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.serve(gwLn, gw)
-	web, err := newWebClient(ctx, s, log.With("component", "webclient"))
+	web, err := s.newWebClient(ctx, tpl, opts, log.With("component", "webclient"))
 	if err != nil {
 		return nil, err
 	}
@@ -201,10 +212,40 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	return s, nil
 }
 
-// newWebClient configures the web client for the development IdP's public
-// client and the gateway. Its session key is random: sessions and sign-ins
-// in progress last as long as the process.
-func newWebClient(ctx context.Context, s *Stack, log *slog.Logger) (*webclient.App, error) {
+// newWebClient runs the web client as it is deployed: configured from the
+// environment the template gives WebClient (the stack's own URLs in place
+// of the gateway's and the function URL's), its sessions in SessionsTable
+// on the stack's DynamoDB, served through webclient.LambdaHandler, the
+// handler the deployed bootstrap gives lambda.Start, behind an emulated
+// function URL. opts.WebInstances instances share the table, as Lambda's
+// would.
+func (s *Stack) newWebClient(ctx context.Context, tpl *samtemplate.Template, opts Options, log *slog.Logger) (http.Handler, error) {
+	fn, err := tpl.Function("WebClient")
+	if err != nil {
+		return nil, err
+	}
+	env := maps.Clone(fn.Environment)
+	env["API_URL"], env["BASE_URL"] = s.GatewayURL, s.WebURL
+	cfg, err := webclient.ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		return nil, fmt.Errorf("%s: WebClient: %w", opts.TemplatePath, err)
+	}
+	s.SessionsTable = env[webclient.EnvSessionsTable]
+	if s.SessionsTable == "" {
+		return nil, fmt.Errorf("%s: WebClient has no %s in its environment", opts.TemplatePath, webclient.EnvSessionsTable)
+	}
+	def, err := tpl.Table(s.SessionsTable)
+	if err != nil {
+		return nil, err
+	}
+	if err := tables.CreateOn(ctx, s.DynamoDBURL, def, s.SessionsTable); err != nil {
+		return nil, fmt.Errorf("DynamoDB at %s: %w", s.DynamoDBURL, err)
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, tables.LocalConfig(s.DynamoDBURL)...)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Store = webclient.NewDynamoSessionStore(dynamodb.NewFromConfig(awsCfg), s.SessionsTable, cfg.SessionLifetime)
 	var note strings.Builder
 	note.WriteString("Local stack, development only: sign in as")
 	for i, u := range idp.DemoUsers {
@@ -214,14 +255,24 @@ func newWebClient(ctx context.Context, s *Stack, log *slog.Logger) (*webclient.A
 		fmt.Fprintf(&note, " %s / %s (%s)", u.Username, u.Password, strings.Join(u.Scopes, " "))
 	}
 	note.WriteString(".")
-	return webclient.New(ctx, webclient.Config{
-		Issuer:      s.IssuerURL,
-		ClientID:    idp.WebClientID,
-		RedirectURL: s.WebURL + "/callback",
-		APIURL:      s.GatewayURL,
-		HomeNote:    note.String(),
-		Logger:      log,
-	})
+	cfg.HomeNote = note.String()
+	var instances []functionurl.Handler
+	for i := range max(opts.WebInstances, 1) {
+		c := cfg
+		c.Logger = log.With("instance", i)
+		h, err := webclient.NewLambdaHandler(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		instances = append(instances, h.Invoke)
+	}
+	timeout := 30 * time.Second
+	if secs, ok := tpl.Resources["WebClient"].Properties["Timeout"].(int); ok && secs > 0 {
+		timeout = time.Duration(secs) * time.Second
+	}
+	u, _ := url.Parse(s.WebURL)
+	log.Info("web client behind a function URL", "url", s.WebURL, "instances", len(instances), "sessions_table", s.SessionsTable)
+	return functionurl.New(functionurl.Config{Instances: instances, Domain: u.Host, Timeout: timeout, Logger: log})
 }
 
 // newAuthorizer configures the authorizer from the environment the template
