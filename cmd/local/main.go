@@ -60,6 +60,7 @@ func serve(args []string, out io.Writer) error {
 	logFormat := fs.String("log", "text", "log format: text or json")
 	dynamo := fs.String("dynamodb-endpoint", os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"),
 		"DynamoDB-compatible endpoint for the pets, e.g. DynamoDB Local at http://localhost:8000 (default $AWS_ENDPOINT_URL_DYNAMODB; empty: an embedded one, in memory)")
+	webInstances := fs.Int("web-instances", 1, "web client instances behind its function URL, taking requests in turn and sharing the sessions table (as Lambda scales)")
 	dynamoPort := fs.Int("dynamodb-port", 0, "port of the embedded DynamoDB on 127.0.0.1 (0: a free one); for cmd/api in development mode to share the stack's pets")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -79,6 +80,7 @@ func serve(args []string, out io.Writer) error {
 		// The local endpoint only: the stack signs with dummy credentials.
 		DynamoDBEndpoint: *dynamo,
 		DynamoDBAddr:     fmt.Sprintf("127.0.0.1:%d", *dynamoPort),
+		WebInstances:     *webInstances,
 	}
 	if *extra != "" {
 		opts.IdPExtraAddrs = []string{*extra}
@@ -104,14 +106,14 @@ func printBanner(out io.Writer, s *stack.Stack) {
 	fmt.Fprintf(out, `
 PetStore stack running (development only; Ctrl-C to stop)
 
-  web client     %s
+  web client     %s   (its Lambda handler behind a function URL, %d instance(s))
   API gateway    %s   (stage %s also served at %s/%s)
   OIDC provider  %s   (discovery: %s/.well-known/openid-configuration)
-  DynamoDB       %s   (table %s, %s)
+  DynamoDB       %s   (tables %s and %s, %s)
 
 Demo identities (DEVELOPMENT ONLY, never use them elsewhere):
-`, s.WebURL, s.GatewayURL, s.Parameters["StageName"], s.GatewayURL, s.Parameters["StageName"], s.IssuerURL, s.IssuerURL,
-		s.DynamoDBURL, s.PetsTable, dynamoNote(s))
+`, s.WebURL, s.WebInstances, s.GatewayURL, s.Parameters["StageName"], s.GatewayURL, s.Parameters["StageName"], s.IssuerURL, s.IssuerURL,
+		s.DynamoDBURL, s.PetsTable, s.SessionsTable, dynamoNote(s))
 	for _, u := range idp.DemoUsers {
 		fmt.Fprintf(out, "  user %-6s password %-6s scopes %s\n", u.Username, u.Password, strings.Join(u.Scopes, " "))
 	}
@@ -125,7 +127,7 @@ Demo identities (DEVELOPMENT ONLY, never use them elsewhere):
 
 func dynamoNote(s *stack.Stack) string {
 	if s.EmbeddedDynamoDB {
-		return "embedded, in memory: the pets are gone on Ctrl-C"
+		return "embedded, in memory: the pets and sessions are gone on Ctrl-C"
 	}
 	return "external: the pets stay as long as it keeps them"
 }

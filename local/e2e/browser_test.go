@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +131,13 @@ func TestBrowser(t *testing.T) {
 	if strings.Contains(logs.String(), `"level":"ERROR"`) {
 		t.Errorf("the stack logged errors:\n%s", logs.String())
 	}
+	// The pages came through the deployed code path: the function URL
+	// front door and webclient.LambdaHandler, on both instances.
+	for _, instance := range []string{`"instance":0`, `"instance":1`} {
+		if !regexp.MustCompile(`"msg":"webclient request".*` + instance).MatchString(logs.String()) {
+			t.Errorf("no page was served by web client instance %s behind the function URL", instance)
+		}
+	}
 }
 
 // startStack starts the whole stack on free loopback ports. For the
@@ -138,7 +146,9 @@ func TestBrowser(t *testing.T) {
 // URLs.
 func startStack(t *testing.T, log *slog.Logger) *stack.Stack {
 	t.Helper()
-	opts := stack.Options{TemplatePath: "../../template.yaml", Logger: log}
+	// Two web client instances behind the function URL, as Lambda may run:
+	// the sign-in crosses them.
+	opts := stack.Options{TemplatePath: "../../template.yaml", Logger: log, WebInstances: 2}
 	if os.Getenv("SCREENSHOTS_DIR") != "" {
 		opts.IdPAddr, opts.GatewayAddr, opts.WebAddr = "localhost:9000", "localhost:3000", "localhost:8080"
 		s, err := stack.Start(context.Background(), opts)

@@ -1,11 +1,13 @@
 // Package stack runs the whole sample on one machine, in one process: the
 // development OIDC provider (local/idp), the API Gateway emulator
 // (local/gateway) configured from template.yaml, and behind it the
-// authorizer and the PetStore through the very handlers their mains give to
-// lambda.Start. The pets are in DynamoDB: an embedded DynamoDB-protocol
-// server in memory (local/tables), or an external endpoint such as DynamoDB
-// Local, with PetsTable created from the template. cmd/local is its command
-// line; the end-to-end tests start it on free ports.
+// authorizer and the PetStore through the very handlers their mains give
+// to lambda.Start; the web client through its Lambda handler behind an
+// emulated function URL (local/functionurl). The pets and the sessions are
+// in DynamoDB: an embedded DynamoDB-protocol server in memory
+// (local/tables), or an external endpoint such as DynamoDB Local, with
+// PetsTable and SessionsTable created from the template. cmd/local is its
+// command line; the end-to-end tests start it on free ports.
 package stack
 
 import (
@@ -86,8 +88,10 @@ type Stack struct {
 	DynamoDBURL string
 	PetsTable   string
 	Store       api.Store
-	// SessionsTable is the web client's sessions' table, on DynamoDBURL.
+	// SessionsTable is the web client's sessions' table, on DynamoDBURL;
+	// WebInstances how many web client instances share it.
 	SessionsTable string
+	WebInstances  int
 	// EmbeddedDynamoDB says that DynamoDBURL is the stack's own, in memory.
 	EmbeddedDynamoDB bool
 	// Parameters are the template parameters the stack runs with.
@@ -256,6 +260,7 @@ func (s *Stack) newWebClient(ctx context.Context, tpl *samtemplate.Template, opt
 	}
 	note.WriteString(".")
 	cfg.HomeNote = note.String()
+	s.WebInstances = max(opts.WebInstances, 1)
 	var instances []functionurl.Handler
 	for i := range max(opts.WebInstances, 1) {
 		c := cfg
