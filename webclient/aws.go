@@ -31,7 +31,7 @@ type clientCredentials struct {
 // secret is read once from Secrets Manager (CLIENT_SECRET_ARN; the value
 // never sits in the environment), and the sessions are in the DynamoDB
 // table SESSIONS_TABLE. The AWS SDK finds its region, credentials and any
-// non-AWS endpoint (AWS_ENDPOINT_URL_SECRETSMANAGER,
+// non-AWS endpoint (AWS_ENDPOINT_URL_SECRETS_MANAGER,
 // AWS_ENDPOINT_URL_DYNAMODB) the standard way. Unless needURL, BASE_URL
 // and REDIRECT_URL may both be missing (see LambdaHandler).
 func ConfigFromAWS(ctx context.Context, getenv func(string) string, needURL bool) (Config, error) {
