@@ -92,9 +92,9 @@ func TestSignInsInTwoTabs(t *testing.T) {
 				first, second, firstName, secondName = tab2, tab1, "Bob", "Alice"
 			}
 			for _, step := range []struct{ callback, name string }{{first, firstName}, {second, secondName}} {
-				resp, body := e.get(t, step.callback)
+				resp, _ := e.get(t, step.callback)
 				wantRedirect(t, resp, http.StatusSeeOther, "/")
-				_, body = e.get(t, "/")
+				_, body := e.get(t, "/")
 				if !strings.Contains(body, "Signed in as "+step.name) {
 					t.Fatalf("after the callback of %s's tab the home page says:\n%s", step.name, body)
 				}
