@@ -4,118 +4,140 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
 
 // accessClaims are the claims of an OIDC access token this package reads.
-//
-// It implements jwt.Claims itself, with plain numbers for exp, nbf and iat,
-// instead of embedding jwt.RegisteredClaims: golang-jwt still validates
-// every time claim and the issuer through these getters, but the token
-// decodes in half the time, which matters at one RSA verification per call.
+// golang-jwt validates exp, nbf, iat and iss through the embedded
+// RegisteredClaims.
 type accessClaims struct {
-	Iss      string     `json:"iss"`
-	Sub      string     `json:"sub"`
-	Aud      audience   `json:"aud"`       // a string or an array, each value whole (RFC 7519 4.1.3)
-	Exp      *float64   `json:"exp"`       // seconds since the epoch
-	Nbf      *float64   `json:"nbf"`       //
-	Iat      *float64   `json:"iat"`       //
-	Scope    stringList `json:"scope"`     // RFC 9068: space-separated string (some IdPs: array)
-	Scp      stringList `json:"scp"`       // Okta, Entra ID: array or space-separated string
-	ClientID string     `json:"client_id"` // RFC 9068, Auth0, Cognito
-	AZP      string     `json:"azp"`       // Auth0, Entra ID v2: authorized party
-	CID      string     `json:"cid"`       // Okta
-	AppID    string     `json:"appid"`     // Entra ID v1
-	TokenUse string     `json:"token_use"` // Cognito: "access" or "id"
+	jwt.RegisteredClaims
+	Scope    []string // RFC 9068 "scope": space-separated string (some IdPs: array)
+	Scp      []string // Okta, Entra ID "scp": array or space-separated string
+	ClientID string   // RFC 9068, Auth0, Cognito "client_id"
+	AZP      string   // Auth0, Entra ID v2 "azp": authorized party
+	CID      string   // Okta "cid"
+	AppID    string   // Entra ID v1 "appid"
+	TokenUse string   // Cognito "token_use": "access" or "id"
 }
 
-func numericDate(v *float64) (*jwt.NumericDate, error) {
+// UnmarshalJSON reads the payload by exact member names (RFC 7519 section
+// 4). encoding/json alone would match "ISS" or "Iss" to the iss field and
+// let the last of two members win, so a look-alike could stand in for a
+// claim. Here a member counts only under its exact name, and a payload that
+// names any member twice is refused.
+func (c *accessClaims) UnmarshalJSON(b []byte) error {
+	members, err := objectMembers(b)
+	if err != nil {
+		return err
+	}
+	*c = accessClaims{}
+	for name, raw := range members {
+		switch name {
+		case "iss":
+			err = json.Unmarshal(raw, &c.Issuer)
+		case "sub":
+			err = json.Unmarshal(raw, &c.Subject)
+		case "aud":
+			err = json.Unmarshal(raw, &c.Audience) // a string or an array, each value whole
+		case "exp":
+			c.ExpiresAt, err = numericDate(raw)
+		case "nbf":
+			c.NotBefore, err = numericDate(raw)
+		case "iat":
+			c.IssuedAt, err = numericDate(raw)
+		case "scope":
+			c.Scope, err = scopeList(raw)
+		case "scp":
+			c.Scp, err = scopeList(raw)
+		case "client_id":
+			err = json.Unmarshal(raw, &c.ClientID)
+		case "azp":
+			err = json.Unmarshal(raw, &c.AZP)
+		case "cid":
+			err = json.Unmarshal(raw, &c.CID)
+		case "appid":
+			err = json.Unmarshal(raw, &c.AppID)
+		case "token_use":
+			err = json.Unmarshal(raw, &c.TokenUse)
+		}
+		if err != nil {
+			return fmt.Errorf("claim %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// objectMembers splits a JSON object into its members, refusing a member
+// name that appears twice (RFC 7519 section 4 allows a parser to refuse
+// them; taking the last would let a second "iss" override the first).
+func objectMembers(b []byte) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errors.New("the payload is not a JSON object")
+	}
+	members := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		name, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		if _, dup := members[name]; dup {
+			return nil, fmt.Errorf("member %.32q appears twice", name)
+		}
+		members[name] = raw
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, err
+	}
+	return members, nil
+}
+
+// numericDate reads exp, nbf or iat: a JSON number of seconds, never a
+// string (jwt.NumericDate would accept "1700000000").
+func numericDate(raw json.RawMessage) (*jwt.NumericDate, error) {
+	var v *float64
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, errors.New("want a number of seconds")
+	}
 	if v == nil {
 		return nil, nil
 	}
 	if math.IsNaN(*v) || math.IsInf(*v, 0) || math.Abs(*v) > 1e13 {
-		return nil, errors.New("time claim out of range")
+		return nil, errors.New("time out of range")
 	}
 	sec, frac := math.Modf(*v)
 	return jwt.NewNumericDate(time.Unix(int64(sec), int64(frac*1e9))), nil
 }
 
-func (c *accessClaims) GetExpirationTime() (*jwt.NumericDate, error) { return numericDate(c.Exp) }
-func (c *accessClaims) GetNotBefore() (*jwt.NumericDate, error)      { return numericDate(c.Nbf) }
-func (c *accessClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return numericDate(c.Iat) }
-func (c *accessClaims) GetIssuer() (string, error)                   { return c.Iss, nil }
-func (c *accessClaims) GetSubject() (string, error)                  { return c.Sub, nil }
-func (c *accessClaims) GetAudience() (jwt.ClaimStrings, error)       { return jwt.ClaimStrings(c.Aud), nil }
-
-// stringList decodes a claim that is either a space-separated string or an
-// array of strings (each of which may also hold several, space-separated).
-type stringList []string
-
-func (l *stringList) UnmarshalJSON(b []byte) error {
-	values, err := decodeStrings(b)
-	if err != nil {
-		return err
+// scopeList reads scope or scp: a space-separated string, or an array of
+// strings (each of which may hold several, space-separated).
+func scopeList(raw json.RawMessage) ([]string, error) {
+	var values jwt.ClaimStrings // a string or an array of strings; null elements refused
+	if err := json.Unmarshal(raw, &values); err != nil {
+		return nil, err
 	}
-	*l = nil
+	var out []string
 	for _, v := range values {
-		*l = append(*l, strings.Fields(v)...)
+		out = append(out, strings.Fields(v)...)
 	}
-	return nil
-}
-
-// audience is the aud claim: a string or an array of strings, each value
-// whole (RFC 7519 section 4.1.3), as jwt.ClaimStrings reads it, which
-// decodes through an []any first.
-type audience []string
-
-func (a *audience) UnmarshalJSON(b []byte) (err error) {
-	*a, err = decodeStrings(b)
-	return err
-}
-
-// decodeStrings reads a JSON string as one value, an array of strings as
-// its values, and null as none. encoding/json has checked b already. A
-// plain string (valid UTF-8, no escapes, by far the usual case) is taken as
-// it stands: another json.Unmarshal would cost more than the whole rest of
-// the claim.
-func decodeStrings(b []byte) ([]string, error) {
-	switch {
-	case len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && !bytes.ContainsAny(b[1:len(b)-1], "\\\"") && utf8.Valid(b):
-		return []string{string(b[1 : len(b)-1])}, nil
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return nil, err
-		}
-		return []string{s}, nil
-	case len(b) > 0 && b[0] == '[':
-		var arr []*string // a null element would be "" in a []string
-		if err := json.Unmarshal(b, &arr); err != nil {
-			return nil, errors.New("want a string or an array of strings")
-		}
-		values := make([]string, len(arr))
-		for i, v := range arr {
-			if v == nil {
-				return nil, errors.New("want a string or an array of strings, not null")
-			}
-			values[i] = *v
-		}
-		return values, nil
-	case string(b) == "null":
-		return nil, nil
-	}
-	return nil, errors.New("want a string or an array of strings")
+	return out, nil
 }
 
 // scopes merges scope and scp, without duplicates, in order.
 func (c *accessClaims) scopes() []string {
-	out := make([]string, 0, len(c.Scope)+len(c.Scp))
+	var out []string
 	for _, s := range slices.Concat(c.Scope, c.Scp) {
 		if !slices.Contains(out, s) {
 			out = append(out, s)

@@ -21,7 +21,6 @@ const (
 	DefaultAlgorithms  = "RS256"
 	DefaultClockSkew   = 30 * time.Second
 	MaxClockSkew       = 5 * time.Minute
-	DefaultCacheSize   = 1000
 	// MaxTokenBytes bounds the Authorization value before any parsing.
 	MaxTokenBytes = 16 << 10
 	// MaxJWKSTimeout bounds each JWKS or discovery request: a hanging IdP must
@@ -45,7 +44,6 @@ const (
 	EnvRouteScopes = "ROUTE_SCOPES"
 	EnvAlgorithms  = "ALGORITHMS"
 	EnvClockSkew   = "CLOCK_SKEW"
-	EnvCacheSize   = "TOKEN_CACHE_SIZE"
 )
 
 // allowedAlgorithms are the asymmetric JWS algorithms the authorizer can be
@@ -73,21 +71,19 @@ type Config struct {
 	Rules []RouteRule
 	// Algorithms is the allow-list of JWS algorithms (asymmetric only).
 	Algorithms []string
-	// ClockSkew is the leeway applied to exp, nbf and iat.
+	// ClockSkew is the leeway applied to exp, nbf and iat (0 to MaxClockSkew).
 	ClockSkew time.Duration
-	// CacheSize bounds the verified-token cache; 0 disables it.
-	CacheSize int
 
 	// The fields below are not read from the environment.
 
-	// JWKSTimeout bounds each JWKS or discovery request (default and maximum
-	// MaxJWKSTimeout).
+	// JWKSTimeout bounds each JWKS or discovery request (0: MaxJWKSTimeout,
+	// which is also its maximum).
 	JWKSTimeout time.Duration
-	// KeyRefreshInterval rate-limits JWKS refetches (default
-	// DefaultKeyRefreshInterval).
+	// KeyRefreshInterval rate-limits JWKS refetches (0:
+	// DefaultKeyRefreshInterval; at least a second).
 	KeyRefreshInterval time.Duration
 	// KeyMaxAge is how long fetched keys are used before a refresh is tried
-	// (default DefaultKeyMaxAge).
+	// (0: DefaultKeyMaxAge; at least KeyRefreshInterval).
 	KeyMaxAge time.Duration
 	// HTTPClient fetches discovery and the JWKS (default: a client with
 	// JWKSTimeout).
@@ -166,44 +162,60 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 
-	cfg.CacheSize = DefaultCacheSize
-	if s := strings.TrimSpace(getenv(EnvCacheSize)); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > 1_000_000 {
-			errs = append(errs, fmt.Errorf("%s: %q is not a number of tokens between 0 and 1000000", EnvCacheSize, s))
-		} else {
-			cfg.CacheSize = n
-		}
-	}
-
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid authorizer configuration: %w", errors.Join(errs...))
 	}
 	return cfg, nil
 }
 
-// withDefaults checks a Config built in code (ConfigFromEnv's result passes) and
-// fills in the defaults of the fields the environment does not set.
+// withDefaults checks a Config, whether from ConfigFromEnv or built in
+// code, and fills in the defaults of the fields left zero. It fails closed:
+// a value out of range is an error, not silently replaced.
 func (c Config) withDefaults() (Config, error) {
-	if c.Issuer == "" || len(c.Audiences) == 0 || len(c.Rules) == 0 {
-		return c, errors.New("invalid authorizer configuration: Issuer, Audiences and Rules are required")
+	var errs []error
+	if err := checkFetchURL(c.Issuer); err != nil {
+		errs = append(errs, fmt.Errorf("Issuer: %w", err))
+	}
+	if c.JWKSURI != "" {
+		if err := checkFetchURL(c.JWKSURI); err != nil {
+			errs = append(errs, fmt.Errorf("JWKSURI: %w", err))
+		}
+	}
+	if len(c.Audiences) == 0 || slices.Contains(c.Audiences, "") {
+		errs = append(errs, errors.New("Audiences: at least one, none empty"))
+	}
+	if len(c.Rules) == 0 {
+		errs = append(errs, errors.New("Rules: at least one"))
+	}
+	for _, r := range c.Rules {
+		// Parsed back, a valid rule gives itself again.
+		if parsed, err := ParseRouteRules(r.String()); err != nil || len(parsed) != 1 || parsed[0].String() != r.String() {
+			errs = append(errs, fmt.Errorf("Rules: %q is not a valid rule", r.String()))
+		}
 	}
 	if len(c.Algorithms) == 0 {
 		c.Algorithms = []string{DefaultAlgorithms}
 	}
 	for _, alg := range c.Algorithms {
 		if !slices.Contains(allowedAlgorithms, alg) {
-			return c, fmt.Errorf("invalid authorizer configuration: algorithm %q is not allowed", alg)
+			errs = append(errs, fmt.Errorf("Algorithms: %q is not allowed", alg))
 		}
 	}
-	if c.JWKSTimeout <= 0 || c.JWKSTimeout > MaxJWKSTimeout {
-		c.JWKSTimeout = MaxJWKSTimeout
+	c.JWKSTimeout = orDefault(c.JWKSTimeout, MaxJWKSTimeout)
+	c.KeyRefreshInterval = orDefault(c.KeyRefreshInterval, DefaultKeyRefreshInterval)
+	c.KeyMaxAge = orDefault(c.KeyMaxAge, DefaultKeyMaxAge)
+	switch {
+	case c.ClockSkew < 0 || c.ClockSkew > MaxClockSkew:
+		errs = append(errs, fmt.Errorf("ClockSkew: %s is outside 0s..%s", c.ClockSkew, MaxClockSkew))
+	case c.JWKSTimeout < 0 || c.JWKSTimeout > MaxJWKSTimeout:
+		errs = append(errs, fmt.Errorf("JWKSTimeout: %s is outside 0s..%s", c.JWKSTimeout, MaxJWKSTimeout))
+	case c.KeyRefreshInterval < time.Second:
+		errs = append(errs, fmt.Errorf("KeyRefreshInterval: %s is under 1s", c.KeyRefreshInterval))
+	case c.KeyMaxAge < c.KeyRefreshInterval:
+		errs = append(errs, fmt.Errorf("KeyMaxAge: %s is under KeyRefreshInterval", c.KeyMaxAge))
 	}
-	if c.KeyRefreshInterval <= 0 {
-		c.KeyRefreshInterval = DefaultKeyRefreshInterval
-	}
-	if c.KeyMaxAge <= 0 {
-		c.KeyMaxAge = DefaultKeyMaxAge
+	if len(errs) > 0 {
+		return c, fmt.Errorf("invalid authorizer configuration: %w", errors.Join(errs...))
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: c.JWKSTimeout, CheckRedirect: checkRedirect}
@@ -215,6 +227,13 @@ func (c Config) withDefaults() (Config, error) {
 		c.Now = time.Now
 	}
 	return c, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }
 
 // checkFetchURL accepts https URLs, and plain http only for hosts of a

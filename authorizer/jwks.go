@@ -6,7 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/fips140"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
@@ -22,7 +21,6 @@ import (
 	"time"
 
 	"github.com/MicahParks/jwkset"
-	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
 )
 
@@ -50,20 +48,18 @@ type keySet struct {
 	mu      sync.Mutex // one fetch at a time
 	current atomic.Pointer[keySnapshot]
 	lastErr atomic.Pointer[error]
-	warm    chan struct{} // closed when the cold-start fetch has ended
-	warmErr error         // that fetch's error; read after warm is closed
 	// noKeysNext is when, holding no keys at all, the next fetch may start
-	// (unix nanoseconds of ks.now): NoKeysRetryInterval after the last
+	// (unix nanoseconds of ks.now): noKeysRetryInterval after the last
 	// fetch ended, whatever the limiter says.
 	noKeysNext atomic.Int64
 }
 
-// NoKeysRetryInterval is how soon after a failed fetch an authorizer that
+// noKeysRetryInterval is how soon after a failed fetch an authorizer that
 // holds no keys at all (the IdP was down at cold start) may fetch again. An
 // authorizer without keys refuses every token, so it retries sooner than
 // KeyRefreshInterval; once it holds keys, unknown kids are limited by
 // KeyRefreshInterval alone.
-const NoKeysRetryInterval = time.Second
+const noKeysRetryInterval = time.Second
 
 type keySnapshot struct {
 	byKID     map[string]verificationKey
@@ -74,8 +70,11 @@ type keySnapshot struct {
 type verificationKey struct {
 	kid, alg string
 	key      crypto.PublicKey
-	rsa      *rsaKey // for RS256, RS384, RS512; set for every *rsa.PublicKey
 }
+
+// minRSABits is the smallest RSA key the authorizer uses (NIST SP 800-131A);
+// crypto/rsa alone would accept 1024 bits.
+const minRSABits = 2048
 
 func newKeySet(cfg Config) *keySet {
 	ks := &keySet{
@@ -88,40 +87,28 @@ func newKeySet(cfg Config) *keySet {
 		limiter: rate.NewLimiter(rate.Every(cfg.KeyRefreshInterval), 1),
 	}
 	ks.current.Store(&keySnapshot{})
-	ks.warm = make(chan struct{})
 	return ks
 }
 
-// warmUp is the cold-start fetch, run once, in the background, by New; it
-// logs a failure and closes warm when it ends. It spends the refresh
-// allowance, so a cold start against a hanging IdP answers its first request
-// once this fetch gives up instead of waiting for a second timeout.
-func (ks *keySet) warmUp(ctx context.Context, log *slog.Logger) {
-	defer close(ks.warm) // after the log line: Ready's callers see it
-	if !ks.limiter.AllowN(ks.now(), 1) {
-		return
-	}
+// coldStart is New's fetch, bounded by the fetch timeout. A failure is
+// logged, not returned: the authorizer refuses what it cannot verify and
+// fetches again on demand. It spends the refresh allowance, so the first
+// request after a failed cold start waits noKeysRetryInterval rather than
+// a second timeout.
+func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
+	ks.limiter.AllowN(ks.now(), 1)
 	start := time.Now()
-	if ks.warmErr = ks.refresh(ctx); ks.warmErr != nil {
+	if err := ks.refresh(ctx); err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
-			slog.String("reason", ErrJWKSUnavailable.Code), slog.String("detail", oneLine(ks.warmErr)),
+			slog.String("reason", ErrJWKSUnavailable.Code), slog.String("detail", oneLine(err)),
 			slog.Int64("duration_us", time.Since(start).Microseconds()))
 	}
 }
 
-// key returns the verification key for a token header's kid and alg. Until
-// the cold-start fetch has ended it waits for it: the first tokens of a cold
-// start would otherwise all find no keys and start fetches of their own.
+// key returns the verification key for a token header's kid and alg,
+// fetching the JWKS again when the kid is unknown or the keys are older
+// than maxAge, as often as the limits allow.
 func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, error) {
-	select {
-	case <-ks.warm:
-	default:
-		select {
-		case <-ks.warm:
-		case <-ctx.Done():
-			return verificationKey{}, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ctx.Err())
-		}
-	}
 	snap := ks.current.Load()
 	k, err := snap.find(kid)
 	stale := len(snap.all) > 0 && ks.now().Sub(snap.fetchedAt) > ks.maxAge
@@ -145,7 +132,7 @@ func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, er
 
 // allowFetch says whether a request may fetch the JWKS now: the limiter's
 // one fetch per KeyRefreshInterval, or, holding no keys, one fetch
-// NoKeysRetryInterval after the last fetch ended (claimed by one request
+// noKeysRetryInterval after the last fetch ended (claimed by one request
 // only; the fetch sets the next time when it ends).
 func (ks *keySet) allowFetch(noKeys bool) bool {
 	now := ks.now()
@@ -193,26 +180,6 @@ func (k verificationKey) check(alg string) (verificationKey, error) {
 	return k, nil
 }
 
-// verify checks sig, a signature by method m of signed (a token's header
-// and payload). RS256, RS384 and RS512 go through the key's prepared form
-// (rsakey.go), except in FIPS 140 mode, where every check must be the
-// validated module's; every other method is golang-jwt's own.
-func (k verificationKey) verify(m jwt.SigningMethod, signed string, sig []byte) error {
-	if rs, ok := k.prepared(m); ok {
-		if !rs.Hash.Available() {
-			return jwt.ErrHashUnavailable
-		}
-		return k.rsa.verifyPKCS1v15(rs.Hash, hashString(rs.Hash, signed), sig)
-	}
-	return m.Verify(signed, sig, k.key)
-}
-
-// prepared says whether verify uses the prepared RSA key for m.
-func (k verificationKey) prepared(m jwt.SigningMethod) (*jwt.SigningMethodRSA, bool) {
-	rs, ok := m.(*jwt.SigningMethodRSA)
-	return rs, ok && k.rsa != nil && !fips140.Enabled()
-}
-
 func (ks *keySet) lastError() error {
 	if p := ks.lastErr.Load(); p != nil {
 		return *p
@@ -229,7 +196,7 @@ func (ks *keySet) refresh(ctx context.Context) (err error) {
 		if err != nil {
 			ks.lastErr.Store(&err)
 		}
-		ks.noKeysNext.Store(ks.now().Add(NoKeysRetryInterval).UnixNano())
+		ks.noKeysNext.Store(ks.now().Add(noKeysRetryInterval).UnixNano())
 	}()
 	ctx, cancel := context.WithTimeout(ctx, ks.timeout)
 	defer cancel()
@@ -267,9 +234,8 @@ func (ks *keySet) refresh(ctx context.Context) (err error) {
 }
 
 // usableKey keeps public signature keys only: no symmetric keys (they would
-// be secrets published in a JWKS), no encryption keys, no RSA key under 2048
-// bits or that crypto/rsa would refuse. An RSA key is prepared here, once,
-// for RS256 (rsakey.go).
+// be secrets published in a JWKS), no encryption keys (use or key_ops say
+// so), no RSA key under minRSABits.
 func usableKey(m jwkset.JWKMarshal) (verificationKey, bool) {
 	if m.USE != "" && m.USE != jwkset.UseSig {
 		return verificationKey{}, false
@@ -284,8 +250,7 @@ func usableKey(m jwkset.JWKMarshal) (verificationKey, bool) {
 	k := verificationKey{kid: m.KID, alg: m.ALG.String(), key: jwk.Key()}
 	switch pub := k.key.(type) {
 	case *rsa.PublicKey:
-		k.rsa, err = newRSAKey(pub) // also refuses keys under 2048 bits
-		return k, err == nil
+		return k, pub.N.BitLen() >= minRSABits
 	case *ecdsa.PublicKey, ed25519.PublicKey:
 		return k, true
 	default:

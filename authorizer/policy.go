@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -23,45 +22,43 @@ func (r RouteRule) String() string {
 	return r.Method + " " + r.Path + "=" + strings.Join(r.Scopes, " ")
 }
 
-// Permits reports whether a token with the given scopes may call the route.
-func (r RouteRule) Permits(scopes []string) bool {
-	if len(r.Scopes) == 0 {
-		return true
-	}
-	for _, s := range r.Scopes {
-		if slices.Contains(scopes, s) {
-			return true
-		}
-	}
-	return false
+func (r RouteRule) permits(scopes []string) bool {
+	return len(r.Scopes) == 0 || slices.ContainsFunc(r.Scopes, func(s string) bool { return slices.Contains(scopes, s) })
 }
 
-// resources are the rule's parts of execute-api ARNs: "GET/pets/*". A rule
-// for any method names each method: a "*" in the method's place would also
-// match across "/" into the path ("*/me" matches "DELETE/admin/users/me").
+var ruleMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"}
+
+// resources are the rule's parts of execute-api ARNs, one for each spelling
+// of the path API Gateway routes to the rule's resource: "GET/pets/*/secret"
+// and "GET/pets/*/secret/". API Gateway routes /pets/1/secret/ (and
+// /pets/1/secret//: runs of slashes count as one) to /pets/{petId}/secret
+// and keeps the trailing slash in the method ARN, so a Deny naming only the
+// first spelling would be escaped by the second, and an Allow would refuse
+// it. No wildcard is added: a Deny must not reach deeper routes that other
+// rules allow. A rule for any method names each method: a "*" in the
+// method's place would also match across "/" into the path ("*/me" matches
+// "DELETE/admin/users/me").
 func (r RouteRule) resources() []string {
-	var path strings.Builder
-	for i, seg := range strings.Split(strings.TrimPrefix(r.Path, "/"), "/") {
-		if i > 0 {
-			path.WriteByte('/')
+	segs := strings.Split(strings.TrimPrefix(r.Path, "/"), "/")
+	for i, seg := range segs {
+		if strings.HasPrefix(seg, "{") {
+			segs[i] = "*" // {petId}, {proxy+}
 		}
-		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
-			seg = "*"
-		}
-		path.WriteString(seg)
 	}
+	path := strings.Join(segs, "/")
 	methods := []string{r.Method}
 	if r.Method == "*" {
 		methods = ruleMethods[:len(ruleMethods)-1]
 	}
-	out := make([]string, len(methods))
-	for i, m := range methods {
-		out[i] = m + "/" + path.String()
+	var out []string
+	for _, m := range methods {
+		out = append(out, m+"/"+path)
+		if path != "" && !strings.HasSuffix(path, "*") { // "*" matches the slash already
+			out = append(out, m+"/"+path+"/")
+		}
 	}
 	return out
 }
-
-var ruleMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"}
 
 // ParseRouteRules reads rules of the form
 //
@@ -100,11 +97,19 @@ func ParseRouteRules(s string) ([]RouteRule, error) {
 	return rules, nil
 }
 
+// checkRulePath accepts "/" and paths of non-empty segments, as API Gateway
+// resources are: literal characters, "*" or a {param}.
 func checkRulePath(p string) error {
 	if !strings.HasPrefix(p, "/") {
 		return fmt.Errorf("path %q must start with /", p)
 	}
+	if p == "/" {
+		return nil
+	}
 	for _, seg := range strings.Split(p[1:], "/") {
+		if seg == "" {
+			return fmt.Errorf("path %q has an empty segment (a trailing or double slash)", p)
+		}
 		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") && len(seg) > 2 {
 			continue // a path parameter, {petId} or {proxy+}
 		}
@@ -117,83 +122,43 @@ func checkRulePath(p string) error {
 	return nil
 }
 
-// MethodARN is a parsed execute-api method ARN:
-// arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{VERB}/{path}.
-type MethodARN struct {
-	Partition, Region, Account, APIID, Stage string
-	Method, Path                             string // e.g. "GET", "pets/1"
-	stageARN                                 string // the input up to the stage
-}
-
-// ParseMethodARN parses the methodArn of an authorizer event. Wildcards are
-// refused: the ARN names one method of one deployed stage. The fields are
-// slices of s: parsing allocates nothing, as it runs on every call.
-func ParseMethodARN(s string) (MethodARN, error) {
-	bad := func(why string) (MethodARN, error) {
-		return MethodARN{}, fmt.Errorf("%w: %s", ErrInvalidMethodARN, why)
+// stageARN returns the part of an execute-api method ARN,
+// arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{VERB}/{path},
+// that covers every route of the stage. Wildcards are refused: the ARN names
+// one method of one deployed stage.
+func stageARN(methodARN string) (string, error) {
+	bad := func(why string) (string, error) {
+		return "", fmt.Errorf("%w: %s", ErrInvalidMethodARN, why)
 	}
-	if len(s) > 2048 {
+	if len(methodARN) > 2048 {
 		return bad("too long")
 	}
-	var m MethodARN
-	rest, ok := strings.CutPrefix(s, "arn:")
-	m.Partition, rest, _ = strings.Cut(rest, ":")
-	service, rest, _ := strings.Cut(rest, ":")
-	m.Region, rest, _ = strings.Cut(rest, ":")
-	m.Account, rest, _ = strings.Cut(rest, ":")
-	if !ok || service != "execute-api" {
+	fields := strings.SplitN(methodARN, ":", 6) // arn, partition, service, region, account, resource
+	if len(fields) != 6 || fields[0] != "arn" || fields[2] != "execute-api" {
 		return bad("not an execute-api ARN")
 	}
-	m.APIID, rest, _ = strings.Cut(rest, "/")
-	m.Stage, rest, _ = strings.Cut(rest, "/")
-	m.Method, m.Path, ok = strings.Cut(rest, "/")
-	if !ok && rest == "" {
+	resource := strings.SplitN(fields[5], "/", 4) // apiId, stage, VERB, path
+	if len(resource) < 3 {
 		return bad("no API id, stage and method")
 	}
-	for _, field := range []string{m.Partition, m.Region, m.Account, m.APIID, m.Stage, m.Method} {
-		if !arnField(field) {
+	for _, f := range slices.Concat(fields[1:5], resource[:3]) {
+		if f == "" || strings.ContainsFunc(f, func(c rune) bool { return c <= ' ' || strings.ContainsRune("*?/:", c) }) {
 			return bad("empty field or wildcard")
 		}
 	}
-	m.stageARN = s[:len(s)-len(rest)-1]
-	return m, nil
+	return strings.Join(fields[:5], ":") + ":" + resource[0] + "/" + resource[1], nil
 }
 
-// arnField accepts a non-empty ARN field without wildcards, separators or
-// spaces.
-func arnField(f string) bool {
-	for i := 0; i < len(f); i++ {
-		switch c := f[i]; {
-		case c <= ' ', c == '*', c == '?', c == '/', c == ':':
-			return false
-		}
-	}
-	return f != ""
-}
-
-// StageARN is the ARN prefix that covers every route of the stage.
-func (m MethodARN) StageARN() string {
-	if m.stageARN != "" {
-		return m.stageARN
-	}
-	return "arn:" + m.Partition + ":execute-api:" + m.Region + ":" + m.Account + ":" + m.APIID + "/" + m.Stage
-}
-
-// String gives the ARN back.
-func (m MethodARN) String() string {
-	return m.StageARN() + "/" + m.Method + "/" + m.Path
-}
-
-// BuildPolicy answers for the whole stage: Allow for each route the scopes
+// buildPolicy answers for the whole stage: Allow for each route the scopes
 // permit, an explicit Deny for every other route. API Gateway caches the
 // policy per token and reuses it for every route, so a policy that only named
 // the invoked method would wrongly refuse the token's next, different call.
 // A token that permits nothing gets a policy with only the Deny (a 403).
-func BuildPolicy(stageARN string, rules []RouteRule, scopes []string) events.APIGatewayCustomAuthorizerPolicy {
+func buildPolicy(stageARN string, rules []RouteRule, scopes []string) events.APIGatewayCustomAuthorizerPolicy {
 	var allow, deny []string
 	for _, r := range rules {
 		for _, res := range r.resources() {
-			if r.Permits(scopes) {
+			if r.permits(scopes) {
 				allow = append(allow, stageARN+"/"+res)
 			} else {
 				deny = append(deny, stageARN+"/"+res)
@@ -206,55 +171,6 @@ func BuildPolicy(stageARN string, rules []RouteRule, scopes []string) events.API
 	}
 	if len(deny) > 0 {
 		p.Statement = append(p.Statement, events.IAMPolicyStatement{Action: []string{"execute-api:Invoke"}, Effect: "Deny", Resource: deny})
-	}
-	return p
-}
-
-// policyMemo remembers the policies BuildPolicy gave. A policy depends only
-// on the stage and on which rules the token's scopes permit: the tokens of
-// a stage share a handful of policies, one per combination of scopes in
-// use, and a lookup costs a fraction of building one. It holds at most
-// maxMemoPolicies; beyond that (or with over 64 rules) policies are built
-// each time.
-type policyMemo struct {
-	mu       sync.RWMutex
-	policies map[policyKey]events.APIGatewayCustomAuthorizerPolicy
-}
-
-type policyKey struct {
-	stageARN  string
-	permitted uint64 // bit i: rules[i] permits the scopes
-}
-
-const maxMemoPolicies = 256
-
-// policy is BuildPolicy(stageARN, rules, scopes), shared between calls: it
-// must not be modified.
-func (m *policyMemo) policy(stageARN string, rules []RouteRule, scopes []string) events.APIGatewayCustomAuthorizerPolicy {
-	if len(rules) > 64 {
-		return BuildPolicy(stageARN, rules, scopes)
-	}
-	key := policyKey{stageARN: stageARN}
-	for i, r := range rules {
-		if r.Permits(scopes) {
-			key.permitted |= 1 << i
-		}
-	}
-	m.mu.RLock()
-	p, ok := m.policies[key]
-	m.mu.RUnlock()
-	if ok {
-		return p
-	}
-	p = BuildPolicy(stageARN, rules, scopes)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.policies == nil {
-		m.policies = map[policyKey]events.APIGatewayCustomAuthorizerPolicy{}
-	}
-	if len(m.policies) < maxMemoPolicies {
-		key.stageARN = strings.Clone(stageARN) // not the event's whole methodArn
-		m.policies[key] = p
 	}
 	return p
 }

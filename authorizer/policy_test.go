@@ -94,70 +94,6 @@ func TestAnyMethodRuleStaysOnItsPath(t *testing.T) {
 	}
 }
 
-func TestEvaluate(t *testing.T) {
-	st := func(effect string, resources ...string) events.IAMPolicyStatement {
-		return events.IAMPolicyStatement{Action: []string{"execute-api:Invoke"}, Effect: effect, Resource: resources}
-	}
-	arn := stage + "/GET/pets/42"
-	tests := []struct {
-		name   string
-		policy []events.IAMPolicyStatement
-		want   Decision
-	}{
-		{"exact allow", []events.IAMPolicyStatement{st("Allow", arn)}, Allow},
-		{"star crosses slashes", []events.IAMPolicyStatement{st("Allow", "arn:aws:execute-api:*")}, Allow},
-		{"star in the middle", []events.IAMPolicyStatement{st("Allow", stage+"/*/pets/*")}, Allow},
-		{"star matches empty", []events.IAMPolicyStatement{st("Allow", stage+"/GET/pets/42*")}, Allow},
-		{"question mark is one character", []events.IAMPolicyStatement{st("Allow", stage+"/GET/pets/4?")}, Allow},
-		{"question mark is not two", []events.IAMPolicyStatement{st("Allow", stage+"/GET/pets/?")}, ImplicitDeny},
-		{"explicit deny wins over allow", []events.IAMPolicyStatement{st("Allow", "*"), st("Deny", stage+"/GET/*")}, ExplicitDeny},
-		{"deny first, allow second", []events.IAMPolicyStatement{st("Deny", arn), st("Allow", arn)}, ExplicitDeny},
-		{"deny elsewhere", []events.IAMPolicyStatement{st("Allow", "*"), st("Deny", stage+"/POST/*")}, Allow},
-		{"no matching allow", []events.IAMPolicyStatement{st("Allow", stage+"/POST/pets")}, ImplicitDeny},
-		{"case matters in resources", []events.IAMPolicyStatement{st("Allow", strings.ToUpper(arn))}, ImplicitDeny},
-		{"another action", []events.IAMPolicyStatement{{Action: []string{"s3:GetObject"}, Effect: "Allow", Resource: []string{"*"}}}, ImplicitDeny},
-		{"action wildcard, any case", []events.IAMPolicyStatement{{Action: []string{"Execute-API:*"}, Effect: "Allow", Resource: []string{"*"}}}, Allow},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Evaluate(events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17", Statement: tt.policy}, arn)
-			if err != nil || got != tt.want {
-				t.Errorf("got %v (%v), want %v", got, err, tt.want)
-			}
-		})
-	}
-}
-
-func TestEvaluateRejectsInvalidPolicies(t *testing.T) {
-	for name, p := range map[string]events.APIGatewayCustomAuthorizerPolicy{
-		"no statements":    {Version: "2012-10-17"},
-		"unknown effect":   {Statement: []events.IAMPolicyStatement{{Action: []string{"*"}, Effect: "allow", Resource: []string{"*"}}}},
-		"no resource":      {Statement: []events.IAMPolicyStatement{{Action: []string{"*"}, Effect: "Allow"}}},
-		"no action at all": {Statement: []events.IAMPolicyStatement{{Effect: "Allow", Resource: []string{"*"}}}},
-	} {
-		if _, err := Evaluate(p, stage+"/GET/pets"); !errors.Is(err, ErrInvalidPolicy) {
-			t.Errorf("%s: err = %v", name, err)
-		}
-	}
-}
-
-func TestMatch(t *testing.T) {
-	tests := []struct {
-		pattern, s string
-		want       bool
-	}{
-		{"", "", true}, {"*", "", true}, {"*", "a/b/c", true}, {"a*c", "abbbc", true},
-		{"a*c", "ab/bc", true}, {"a*c", "abcd", false}, {"a?c", "abc", true}, {"a?c", "ac", false},
-		{"**", "x", true}, {"*a*b", "xaxb", true}, {"*a*b", "xaxbx", false}, {"abc", "abd", false},
-		{strings.Repeat("*a", 50), strings.Repeat("a", 60), true}, {strings.Repeat("*a", 50) + "b", strings.Repeat("a", 200), false},
-	}
-	for _, tt := range tests {
-		if got := Match(tt.pattern, tt.s); got != tt.want {
-			t.Errorf("Match(%q, %q) = %v", tt.pattern, tt.s, got)
-		}
-	}
-}
-
 func TestParseRouteRules(t *testing.T) {
 	rules, err := ParseRouteRules(" GET /pets = pets:read admin , post /pets/{petId}=pets:write,ANY /x=,  ")
 	if err != nil {
@@ -203,25 +139,3 @@ func TestParseMethodARN(t *testing.T) {
 	}
 }
 
-// The memo gives what BuildPolicy gives, for every stage and combination of
-// scopes, and stays bounded.
-func TestPolicyMemo(t *testing.T) {
-	rules, err := ParseRouteRules(DefaultRouteScopes + ",ANY /admin/*=admin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	scopeSets := [][]string{nil, {"pets:read"}, {"pets:write"}, {"pets:read", "pets:write"}, {"openid", "admin"}, {"pets:write", "pets:read"}}
-	var m policyMemo
-	for i := range maxMemoPolicies + 50 {
-		stage := fmt.Sprintf("arn:aws:execute-api:eu-west-1:123456789012:api%04d/prod", i%(maxMemoPolicies/2))
-		scopes := scopeSets[i%len(scopeSets)]
-		for range 2 { // a miss, then (within the bound) a hit
-			if got, want := m.policy(stage, rules, scopes), BuildPolicy(stage, rules, scopes); !reflect.DeepEqual(got, want) {
-				t.Fatalf("stage %s scopes %v:\n got %+v\nwant %+v", stage, scopes, got, want)
-			}
-		}
-	}
-	if n := len(m.policies); n != maxMemoPolicies {
-		t.Errorf("the memo holds %d policies, want its bound %d", n, maxMemoPolicies)
-	}
-}

@@ -6,39 +6,37 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Identity is what a verified access token says about its caller.
-type Identity struct {
-	Subject   string
-	Scopes    []string
-	ClientID  string
-	KeyID     string
-	ExpiresAt time.Time
+// identity is what a verified access token says about its caller.
+type identity struct {
+	subject  string
+	scopes   []string
+	clientID string
+	keyID    string
 }
 
-// Verifier checks access tokens against one issuer's keys and claims.
-// It is safe for concurrent use.
-type Verifier struct {
+// verifier checks access tokens against one issuer's keys and claims. It
+// is safe for concurrent use.
+type verifier struct {
 	issuer    string
 	audiences []string
 	algs      []string
 	keys      *keySet
 	parser    *jwt.Parser
-	validator *jwt.Validator
 }
 
-func newVerifier(cfg Config, keys *keySet) *Verifier {
-	return &Verifier{
+func newVerifier(cfg Config, keys *keySet) *verifier {
+	return &verifier{
 		issuer:    cfg.Issuer,
 		audiences: cfg.Audiences,
 		algs:      cfg.Algorithms,
 		keys:      keys,
-		parser:    jwt.NewParser(jwt.WithStrictDecoding()),
-		validator: jwt.NewValidator(
+		parser: jwt.NewParser(
+			jwt.WithValidMethods(cfg.Algorithms),
+			jwt.WithStrictDecoding(),
 			jwt.WithIssuer(cfg.Issuer),
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
@@ -48,57 +46,37 @@ func newVerifier(cfg Config, keys *keySet) *Verifier {
 	}
 }
 
-// Verify checks the token's signature with a key from the configured JWKS
-// (never from the token's own jwk, jku, x5u or x5c headers), then iss, exp,
-// nbf, iat, aud and the token type. On failure the error wraps one of the
-// ErrXxx reasons; the Identity then carries the kid and, when the signature
-// was good, the subject, for the log.
-//
-// It takes the steps of golang-jwt's Parser.ParseWithClaims one by one, with
-// golang-jwt's parser and validator, so that an RS256 signature can be
-// checked with a key prepared when the JWKS was loaded (rsakey.go). Nothing
-// of the header or claims is trusted before that check: the header only
-// chooses the key, and the claims are read after it.
-func (v *Verifier) Verify(ctx context.Context, token string) (Identity, error) {
-	if len(token) > MaxTokenBytes {
-		return Identity{}, ErrOversized
-	}
+// verify checks the token with golang-jwt's parser: the key comes from the
+// configured JWKS by kid (never from the token's jwk, jku, x5u or x5c
+// headers) and must suit the token's alg; then the signature; then exp,
+// nbf, iat and iss; then aud and the token type here. Claims are read only
+// once the signature holds. On failure the error wraps one of the ErrXxx
+// reasons, and the identity carries what may be logged: the kid and, once
+// the signature held, the subject.
+func (v *verifier) verify(ctx context.Context, token string) (identity, error) {
 	var claims accessClaims
-	var id Identity
-	// Split, base64 and JSON only: no signature, no claim checked yet.
-	tok, parts, err := v.parser.ParseUnverified(token, &claims)
-	if err != nil {
-		return id, classify(err, tok)
+	var id identity
+	keyfunc := func(t *jwt.Token) (any, error) {
+		if err := checkHeader(t.Header); err != nil {
+			return nil, err
+		}
+		id.keyID, _ = t.Header["kid"].(string)
+		k, err := v.keys.key(ctx, id.keyID, t.Method.Alg())
+		return k.key, err
 	}
-	if alg := tok.Method.Alg(); !slices.Contains(v.algs, alg) {
-		return id, fmt.Errorf("%w: alg %.16q is not allowed", ErrAlgorithm, alg)
-	}
-	if err := checkHeader(tok.Header); err != nil {
-		return id, err
-	}
-	id.KeyID, _ = tok.Header["kid"].(string)
-	key, err := v.keys.key(ctx, id.KeyID, tok.Method.Alg())
-	if err != nil {
-		return id, err
-	}
-	signed := token[:len(parts[0])+1+len(parts[1])] // header "." payload, as received
-	if err := key.verify(tok.Method, signed, tok.Signature); err != nil {
-		return id, ErrSignature
+	tok, err := v.parser.ParseWithClaims(token, &claims, keyfunc)
+	if err != nil && !errors.Is(err, jwt.ErrTokenInvalidClaims) {
+		return id, v.classify(err, tok)
 	}
 	// The signature is good: the claims are the issuer's.
-	id.Subject = claims.Sub
-	id.Scopes = claims.scopes()
-	id.ClientID = claims.clientID()
-	if exp, _ := claims.GetExpirationTime(); exp != nil {
-		id.ExpiresAt = exp.Time
-	}
-	if err := v.validator.Validate(&claims); err != nil {
+	id.subject, id.scopes, id.clientID = claims.Subject, claims.scopes(), claims.clientID()
+	if err != nil {
 		return id, v.classifyClaims(err, &claims)
 	}
 	if err := v.checkAudience(&claims); err != nil {
 		return id, err
 	}
-	if claims.Sub == "" {
+	if claims.Subject == "" {
 		return id, ErrMissingSubject
 	}
 	return id, nil
@@ -127,27 +105,37 @@ func checkHeader(h map[string]any) error {
 	return nil
 }
 
-// classify turns golang-jwt's parsing errors into this package's reasons.
-func classify(err error, tok *jwt.Token) error {
-	if errors.Is(err, jwt.ErrTokenUnverifiable) && tok != nil && tok.Method == nil {
-		alg, _ := tok.Header["alg"].(string)
-		return fmt.Errorf("%w: alg %.16q is not allowed", ErrAlgorithm, alg)
+// classify turns an error of golang-jwt's parser, up to and including the
+// signature check, into this package's reasons. A reason of ours, returned
+// by the keyfunc, passes through.
+func (v *verifier) classify(err error, tok *jwt.Token) error {
+	var ours *ReasonError
+	switch {
+	case errors.As(err, &ours):
+		return err
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	case tok != nil && (tok.Method == nil || !slices.Contains(v.algs, tok.Method.Alg())):
+		// An alg golang-jwt does not know, or one off the allow-list.
+		return fmt.Errorf("%w: alg %.16q", ErrAlgorithm, tok.Header["alg"])
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return ErrSignature
 	}
 	return fmt.Errorf("%w: %v", ErrMalformed, err)
 }
 
-// classifyClaims turns golang-jwt's validation errors into this package's
-// reasons.
-func (v *Verifier) classifyClaims(err error, c *accessClaims) error {
+// classifyClaims turns golang-jwt's claim validation errors into this
+// package's reasons.
+func (v *verifier) classifyClaims(err error, c *accessClaims) error {
 	switch {
-	case c.Exp == nil:
+	case c.ExpiresAt == nil:
 		return ErrMissingExpiry
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return ErrExpired
 	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return ErrNotYetValid
-	case c.Iss != v.issuer:
-		return fmt.Errorf("%w: %.128q is not the configured issuer %q", ErrIssuer, c.Iss, v.issuer)
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return fmt.Errorf("%w: %.128q is not the configured issuer %q", ErrIssuer, c.Issuer, v.issuer)
 	}
 	return fmt.Errorf("%w: %v", ErrMalformed, err)
 }
@@ -155,19 +143,19 @@ func (v *Verifier) classifyClaims(err error, c *accessClaims) error {
 // checkAudience accepts a token whose aud names a configured audience or,
 // for an Amazon Cognito access token (no aud, token_use "access"), whose
 // client_id is one. Cognito ID tokens (token_use "id") are refused.
-func (v *Verifier) checkAudience(c *accessClaims) error {
+func (v *verifier) checkAudience(c *accessClaims) error {
 	if c.TokenUse != "" && c.TokenUse != "access" {
 		return fmt.Errorf("%w: token_use %.16q", ErrTokenType, c.TokenUse)
 	}
-	if len(c.Aud) > 0 {
-		for _, aud := range c.Aud {
+	if len(c.Audience) > 0 {
+		for _, aud := range c.Audience {
 			if slices.Contains(v.audiences, aud) {
 				return nil
 			}
 		}
-		return fmt.Errorf("%w: aud %.128q", ErrAudience, []string(c.Aud))
+		return fmt.Errorf("%w: aud %.128q", ErrAudience, []string(c.Audience))
 	}
-	if c.TokenUse == "access" && c.ClientID != "" && slices.Contains(v.audiences, c.ClientID) {
+	if c.TokenUse == "access" && slices.Contains(v.audiences, c.ClientID) && c.ClientID != "" {
 		return nil
 	}
 	return fmt.Errorf("%w: no aud, and no Cognito access token for a configured client_id", ErrAudience)
