@@ -1,6 +1,7 @@
 package authorizer
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -95,124 +96,97 @@ type Config struct {
 }
 
 // ConfigFromEnv reads and validates the configuration from the environment,
-// given as a lookup function such as os.Getenv. The error names the variable
-// at fault.
+// given as a lookup function such as os.Getenv. The error names each
+// variable at fault.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	var cfg Config
+	issuerVar, issuer := EnvIssuer, strings.TrimSpace(getenv(EnvIssuer))
+	alias := strings.TrimSpace(getenv(EnvTokenIssuer))
+	if issuer == "" {
+		issuerVar, issuer = EnvTokenIssuer, alias
+	} else if alias != "" && alias != issuer {
+		return Config{}, fmt.Errorf("invalid authorizer configuration: %s and %s are both set and differ: set only one", EnvIssuer, EnvTokenIssuer)
+	}
+	cfg := Config{
+		Issuer:     issuer,
+		Audiences:  splitList(getenv(EnvAudience)),
+		JWKSURI:    strings.TrimSpace(getenv(EnvJWKSURI)),
+		Algorithms: splitList(cmp.Or(strings.TrimSpace(getenv(EnvAlgorithms)), DefaultAlgorithms)),
+		ClockSkew:  DefaultClockSkew,
+	}
 	var errs []error
-
-	issuer, alias := strings.TrimSpace(getenv(EnvIssuer)), strings.TrimSpace(getenv(EnvTokenIssuer))
-	switch {
-	case issuer == "" && alias == "":
-		errs = append(errs, fmt.Errorf("%s is required: the exact iss of your tokens, e.g. https://example.auth0.com/", EnvIssuer))
-	case issuer != "" && alias != "" && issuer != alias:
-		errs = append(errs, fmt.Errorf("%s and %s are both set and differ: set only one", EnvIssuer, EnvTokenIssuer))
-	case issuer == "":
-		issuer = alias
+	rules, ruleErr := ParseRouteRules(cmp.Or(strings.TrimSpace(getenv(EnvRouteScopes)), DefaultRouteScopes))
+	if ruleErr != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvRouteScopes, ruleErr))
 	}
-	if issuer != "" {
-		if err := checkFetchURL(issuer); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", envName(getenv(EnvIssuer) != "", EnvIssuer, EnvTokenIssuer), err))
-		}
-	}
-	cfg.Issuer = issuer
-
-	cfg.Audiences = splitList(getenv(EnvAudience), ",")
-	if len(cfg.Audiences) == 0 {
-		errs = append(errs, fmt.Errorf("%s is required: the API identifier your tokens carry in aud (comma-separated for several)", EnvAudience))
-	}
-
-	cfg.JWKSURI = strings.TrimSpace(getenv(EnvJWKSURI))
-	if cfg.JWKSURI != "" {
-		if err := checkFetchURL(cfg.JWKSURI); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", EnvJWKSURI, err))
-		}
-	}
-
-	rules := getenv(EnvRouteScopes)
-	if strings.TrimSpace(rules) == "" {
-		rules = DefaultRouteScopes
-	}
-	var err error
-	if cfg.Rules, err = ParseRouteRules(rules); err != nil {
-		errs = append(errs, fmt.Errorf("%s: %w", EnvRouteScopes, err))
-	}
-
-	algs := getenv(EnvAlgorithms)
-	if strings.TrimSpace(algs) == "" {
-		algs = DefaultAlgorithms
-	}
-	cfg.Algorithms = splitList(algs, ",")
-	for _, alg := range cfg.Algorithms {
-		if !slices.Contains(allowedAlgorithms, alg) {
-			errs = append(errs, fmt.Errorf("%s: %q is not allowed; use asymmetric algorithms from %s", EnvAlgorithms, alg, strings.Join(allowedAlgorithms, ", ")))
-		}
-	}
-
-	cfg.ClockSkew = DefaultClockSkew
+	cfg.Rules = rules
 	if s := strings.TrimSpace(getenv(EnvClockSkew)); s != "" {
-		d, err := parseSeconds(s)
-		switch {
-		case err != nil:
+		var err error
+		if cfg.ClockSkew, err = parseSeconds(s); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 30s", EnvClockSkew, s))
-		case d < 0 || d > MaxClockSkew:
-			errs = append(errs, fmt.Errorf("%s: %s is outside 0s..%s", EnvClockSkew, d, MaxClockSkew))
-		default:
-			cfg.ClockSkew = d
 		}
 	}
-
+	if ruleErr == nil { // else problems would only say again that Rules is empty
+		errs = append(errs, cfg.problems(issuerVar)...)
+	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid authorizer configuration: %w", errors.Join(errs...))
 	}
 	return cfg, nil
 }
 
-// withDefaults checks a Config, whether from ConfigFromEnv or built in
-// code, and fills in the defaults of the fields left zero. It fails closed:
-// a value out of range is an error, not silently replaced.
-func (c Config) withDefaults() (Config, error) {
+// problems lists what is wrong with the fields the environment sets, each
+// named by its variable (the issuer's by issuerVar).
+func (c Config) problems(issuerVar string) []error {
 	var errs []error
-	if err := checkFetchURL(c.Issuer); err != nil {
-		errs = append(errs, fmt.Errorf("Issuer: %w", err))
+	if c.Issuer == "" {
+		errs = append(errs, fmt.Errorf("%s is required: the exact iss of your tokens, e.g. https://example.auth0.com/", issuerVar))
+	} else if err := checkFetchURL(c.Issuer); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", issuerVar, err))
+	}
+	if len(c.Audiences) == 0 || slices.Contains(c.Audiences, "") {
+		errs = append(errs, fmt.Errorf("%s is required: the API identifier your tokens carry in aud (comma-separated for several)", EnvAudience))
 	}
 	if c.JWKSURI != "" {
 		if err := checkFetchURL(c.JWKSURI); err != nil {
-			errs = append(errs, fmt.Errorf("JWKSURI: %w", err))
+			errs = append(errs, fmt.Errorf("%s: %w", EnvJWKSURI, err))
 		}
 	}
-	if len(c.Audiences) == 0 || slices.Contains(c.Audiences, "") {
-		errs = append(errs, errors.New("Audiences: at least one, none empty"))
-	}
 	if len(c.Rules) == 0 {
-		errs = append(errs, errors.New("Rules: at least one"))
+		errs = append(errs, fmt.Errorf("%s: at least one rule is needed", EnvRouteScopes))
 	}
 	for _, r := range c.Rules {
 		// Parsed back, a valid rule gives itself again.
 		if parsed, err := ParseRouteRules(r.String()); err != nil || len(parsed) != 1 || parsed[0].String() != r.String() {
-			errs = append(errs, fmt.Errorf("Rules: %q is not a valid rule", r.String()))
+			errs = append(errs, fmt.Errorf("%s: %q is not a valid rule", EnvRouteScopes, r.String()))
 		}
-	}
-	if len(c.Algorithms) == 0 {
-		c.Algorithms = []string{DefaultAlgorithms}
 	}
 	for _, alg := range c.Algorithms {
 		if !slices.Contains(allowedAlgorithms, alg) {
-			errs = append(errs, fmt.Errorf("Algorithms: %q is not allowed", alg))
+			errs = append(errs, fmt.Errorf("%s: %q is not allowed; use asymmetric algorithms from %s", EnvAlgorithms, alg, strings.Join(allowedAlgorithms, ", ")))
 		}
 	}
-	c.JWKSTimeout = orDefault(c.JWKSTimeout, MaxJWKSTimeout)
-	c.KeyRefreshInterval = orDefault(c.KeyRefreshInterval, DefaultKeyRefreshInterval)
-	c.KeyMaxAge = orDefault(c.KeyMaxAge, DefaultKeyMaxAge)
-	switch {
-	case c.ClockSkew < 0 || c.ClockSkew > MaxClockSkew:
-		errs = append(errs, fmt.Errorf("ClockSkew: %s is outside 0s..%s", c.ClockSkew, MaxClockSkew))
-	case c.JWKSTimeout < 0 || c.JWKSTimeout > MaxJWKSTimeout:
+	if c.ClockSkew < 0 || c.ClockSkew > MaxClockSkew {
+		errs = append(errs, fmt.Errorf("%s: %s is outside 0s..%s", EnvClockSkew, c.ClockSkew, MaxClockSkew))
+	}
+	return errs
+}
+
+// withDefaults checks a Config, from ConfigFromEnv or built in code, and
+// fills in the defaults of the fields left zero. It fails closed: a value
+// out of range is an error, never silently replaced.
+func (c Config) withDefaults() (Config, error) {
+	if len(c.Algorithms) == 0 {
+		c.Algorithms = []string{DefaultAlgorithms}
+	}
+	c.JWKSTimeout = cmp.Or(c.JWKSTimeout, MaxJWKSTimeout)
+	c.KeyRefreshInterval = cmp.Or(c.KeyRefreshInterval, DefaultKeyRefreshInterval)
+	c.KeyMaxAge = cmp.Or(c.KeyMaxAge, DefaultKeyMaxAge)
+	errs := c.problems(EnvIssuer)
+	if c.JWKSTimeout < 0 || c.JWKSTimeout > MaxJWKSTimeout {
 		errs = append(errs, fmt.Errorf("JWKSTimeout: %s is outside 0s..%s", c.JWKSTimeout, MaxJWKSTimeout))
-	case c.KeyRefreshInterval < time.Second:
-		errs = append(errs, fmt.Errorf("KeyRefreshInterval: %s is under 1s", c.KeyRefreshInterval))
-	case c.KeyMaxAge < c.KeyRefreshInterval:
-		errs = append(errs, fmt.Errorf("KeyMaxAge: %s is under KeyRefreshInterval", c.KeyMaxAge))
+	}
+	if c.KeyRefreshInterval < time.Second || c.KeyMaxAge < c.KeyRefreshInterval {
+		errs = append(errs, fmt.Errorf("KeyRefreshInterval %s must be 1s or more, KeyMaxAge %s no less", c.KeyRefreshInterval, c.KeyMaxAge))
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("invalid authorizer configuration: %w", errors.Join(errs...))
@@ -220,20 +194,11 @@ func (c Config) withDefaults() (Config, error) {
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: c.JWKSTimeout, CheckRedirect: checkRedirect}
 	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.Logger = cmp.Or(c.Logger, slog.Default())
 	if c.Now == nil {
 		c.Now = time.Now
 	}
 	return c, nil
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }
 
 // checkFetchURL accepts https URLs, and plain http only for hosts of a
@@ -281,19 +246,12 @@ func parseSeconds(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
-func splitList(s, sep string) []string {
+func splitList(s string) []string {
 	var out []string
-	for _, part := range strings.Split(s, sep) {
+	for _, part := range strings.Split(s, ",") {
 		if part = strings.TrimSpace(part); part != "" && !slices.Contains(out, part) {
 			out = append(out, part)
 		}
 	}
 	return out
-}
-
-func envName(primary bool, a, b string) string {
-	if primary {
-		return a
-	}
-	return b
 }

@@ -19,7 +19,7 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 	if cfg.Issuer != "https://example.auth0.com/" || strings.Join(cfg.Audiences, "|") != "https://petstore.example.com|app-client-id" {
 		t.Errorf("issuer %q audiences %q", cfg.Issuer, cfg.Audiences)
 	}
-	if cfg.JWKSURI != "" || cfg.ClockSkew != DefaultClockSkew || cfg.CacheSize != DefaultCacheSize || strings.Join(cfg.Algorithms, ",") != "RS256" {
+	if cfg.JWKSURI != "" || cfg.ClockSkew != DefaultClockSkew || strings.Join(cfg.Algorithms, ",") != "RS256" {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	if len(cfg.Rules) != 4 || cfg.Rules[2].String() != "POST /pets=pets:write" {
@@ -29,18 +29,17 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 
 func TestConfigFromEnvSettings(t *testing.T) {
 	cfg, err := ConfigFromEnv(envOf(map[string]string{
-		"TOKEN_ISSUER":     "http://localhost:9000",
-		"AUDIENCE":         "petstore",
-		"JWKS_URI":         "http://host.docker.internal:9000/keys",
-		"ROUTE_SCOPES":     "GET /pets=read",
-		"ALGORITHMS":       "RS256,ES256",
-		"CLOCK_SKEW":       "10",
-		"TOKEN_CACHE_SIZE": "0",
+		"TOKEN_ISSUER": "http://localhost:9000",
+		"AUDIENCE":     "petstore",
+		"JWKS_URI":     "http://host.docker.internal:9000/keys",
+		"ROUTE_SCOPES": "GET /pets=read",
+		"ALGORITHMS":   "RS256,ES256",
+		"CLOCK_SKEW":   "10",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Issuer != "http://localhost:9000" || cfg.ClockSkew != 10*time.Second || cfg.CacheSize != 0 || len(cfg.Algorithms) != 2 || len(cfg.Rules) != 1 {
+	if cfg.Issuer != "http://localhost:9000" || cfg.ClockSkew != 10*time.Second || len(cfg.Algorithms) != 2 || len(cfg.Rules) != 1 {
 		t.Errorf("cfg %+v", cfg)
 	}
 }
@@ -63,7 +62,6 @@ func TestConfigFromEnvNamesTheBadVariable(t *testing.T) {
 		{map[string]string{"ALGORITHMS": "RS256,none"}, `ALGORITHMS: "none"`},
 		{map[string]string{"CLOCK_SKEW": "soon"}, "CLOCK_SKEW: "},
 		{map[string]string{"CLOCK_SKEW": "1h"}, "CLOCK_SKEW: "},
-		{map[string]string{"TOKEN_CACHE_SIZE": "-1"}, "TOKEN_CACHE_SIZE: "},
 	}
 	for _, tt := range tests {
 		env := map[string]string{}
@@ -99,9 +97,9 @@ func TestExtractBearerToken(t *testing.T) {
 		{"Bearer " + strings.Repeat("a", MaxTokenBytes), "", ErrOversized},
 	}
 	for _, tt := range tests {
-		got, err := ExtractBearerToken(tt.in)
+		got, err := extractBearerToken(tt.in)
 		if got != tt.want || err != tt.err {
-			t.Errorf("ExtractBearerToken(%.20q) = %q, %v; want %q, %v", tt.in, got, err, tt.want, tt.err)
+			t.Errorf("extractBearerToken(%.20q) = %q, %v; want %q, %v", tt.in, got, err, tt.want, tt.err)
 		}
 	}
 }

@@ -17,7 +17,7 @@ func FuzzExtractBearerToken(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, header string) {
-		token, err := ExtractBearerToken(header)
+		token, err := extractBearerToken(header)
 		if err != nil {
 			if token != "" {
 				t.Fatalf("token %q with error %v", token, err)

@@ -134,7 +134,7 @@ func (v *verifier) classifyClaims(err error, c *accessClaims) error {
 		return ErrExpired
 	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return ErrNotYetValid
-	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+	case c.Issuer != v.issuer: // wrong or missing
 		return fmt.Errorf("%w: %.128q is not the configured issuer %q", ErrIssuer, c.Issuer, v.issuer)
 	}
 	return fmt.Errorf("%w: %v", ErrMalformed, err)
