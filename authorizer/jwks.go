@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -24,8 +23,17 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// maxDocumentBytes bounds a discovery document or JWKS response.
-const maxDocumentBytes = 1 << 20
+const (
+	// maxDocumentBytes bounds a discovery document or JWKS response.
+	maxDocumentBytes = 1 << 20
+	// minRSABits is the smallest RSA key used (NIST SP 800-131A); crypto/rsa
+	// alone would accept 1024 bits.
+	minRSABits = 2048
+	// noKeysRetryInterval is how soon an authorizer holding no keys at all
+	// (the IdP was down at cold start) may fetch again: without keys it
+	// refuses every token, so it retries sooner than KeyRefreshInterval.
+	noKeysRetryInterval = time.Second
+)
 
 // keySet holds the issuer's verification keys across warm invocations.
 //
@@ -34,9 +42,9 @@ const maxDocumentBytes = 1 << 20
 // keyfunc/v3 falls back to trying every key when a token has no kid, and
 // jwkset's HTTP client waits on its rate limiter (a flood of random kids
 // would queue requests) and cannot discover the JWKS URI. Here an unknown
-// kid triggers at most one refetch per KeyRefreshInterval, never waits for
-// one, each fetch is bounded by JWKSTimeout, and a failed fetch keeps the
-// keys already held.
+// kid triggers at most one refetch per KeyRefreshInterval and never waits
+// for one, each fetch is bounded by JWKSTimeout, and a failed fetch keeps
+// the keys already held.
 type keySet struct {
 	issuer  string
 	jwksURI string // configured, or found by discovery; guarded by mu
@@ -44,22 +52,12 @@ type keySet struct {
 	timeout time.Duration
 	maxAge  time.Duration
 	now     func() time.Time
-	limiter *rate.Limiter
-	mu      sync.Mutex // one fetch at a time
+	refetch *rate.Limiter // unknown kids and stale keys
+	retry   *rate.Limiter // holding no keys at all
+	mu      sync.Mutex    // one fetch at a time
 	current atomic.Pointer[keySnapshot]
 	lastErr atomic.Pointer[error]
-	// noKeysNext is when, holding no keys at all, the next fetch may start
-	// (unix nanoseconds of ks.now): noKeysRetryInterval after the last
-	// fetch ended, whatever the limiter says.
-	noKeysNext atomic.Int64
 }
-
-// noKeysRetryInterval is how soon after a failed fetch an authorizer that
-// holds no keys at all (the IdP was down at cold start) may fetch again. An
-// authorizer without keys refuses every token, so it retries sooner than
-// KeyRefreshInterval; once it holds keys, unknown kids are limited by
-// KeyRefreshInterval alone.
-const noKeysRetryInterval = time.Second
 
 type keySnapshot struct {
 	byKID     map[string]verificationKey
@@ -72,31 +70,24 @@ type verificationKey struct {
 	key      crypto.PublicKey
 }
 
-// minRSABits is the smallest RSA key the authorizer uses (NIST SP 800-131A);
-// crypto/rsa alone would accept 1024 bits.
-const minRSABits = 2048
-
 func newKeySet(cfg Config) *keySet {
 	ks := &keySet{
-		issuer:  cfg.Issuer,
-		jwksURI: cfg.JWKSURI,
-		client:  cfg.HTTPClient,
-		timeout: cfg.JWKSTimeout,
-		maxAge:  cfg.KeyMaxAge,
-		now:     cfg.Now,
-		limiter: rate.NewLimiter(rate.Every(cfg.KeyRefreshInterval), 1),
+		issuer: cfg.Issuer, jwksURI: cfg.JWKSURI, client: cfg.HTTPClient,
+		timeout: cfg.JWKSTimeout, maxAge: cfg.KeyMaxAge, now: cfg.Now,
+		refetch: rate.NewLimiter(rate.Every(cfg.KeyRefreshInterval), 1),
+		retry:   rate.NewLimiter(rate.Every(noKeysRetryInterval), 1),
 	}
 	ks.current.Store(&keySnapshot{})
 	return ks
 }
 
-// coldStart is New's fetch, bounded by the fetch timeout. A failure is
-// logged, not returned: the authorizer refuses what it cannot verify and
-// fetches again on demand. It spends the refresh allowance, so the first
-// request after a failed cold start waits noKeysRetryInterval rather than
-// a second timeout.
+// coldStart is New's fetch. A failure is logged, not returned: the
+// authorizer refuses what it cannot verify and fetches again on demand. It
+// spends both allowances, so a request right after a failed cold start
+// does not wait for a second timeout.
 func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
-	ks.limiter.AllowN(ks.now(), 1)
+	ks.refetch.AllowN(ks.now(), 1)
+	ks.retry.AllowN(ks.now(), 1)
 	start := time.Now()
 	if err := ks.refresh(ctx); err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
@@ -107,63 +98,51 @@ func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
 
 // key returns the verification key for a token header's kid and alg,
 // fetching the JWKS again when the kid is unknown or the keys are older
-// than maxAge, as often as the limits allow.
+// than maxAge, as often as the limiters allow.
 func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, error) {
 	snap := ks.current.Load()
 	k, err := snap.find(kid)
 	stale := len(snap.all) > 0 && ks.now().Sub(snap.fetchedAt) > ks.maxAge
-	if err != nil || stale {
-		if ks.allowFetch(len(snap.all) == 0) {
-			if ferr := ks.refresh(ctx); ferr != nil && err != nil {
-				return verificationKey{}, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ferr)
-			}
-			snap = ks.current.Load()
-			k, err = snap.find(kid)
+	if (err != nil || stale) && (ks.refetch.AllowN(ks.now(), 1) || len(snap.all) == 0 && ks.retry.AllowN(ks.now(), 1)) {
+		if ferr := ks.refresh(ctx); ferr != nil && err != nil {
+			return verificationKey{}, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ferr)
 		}
+		snap = ks.current.Load()
+		k, err = snap.find(kid)
+	}
+	if err != nil && len(snap.all) == 0 {
+		last := errors.New("no fetch yet")
+		if p := ks.lastErr.Load(); p != nil {
+			last = *p
+		}
+		return verificationKey{}, fmt.Errorf("%w: no keys held: %v", ErrJWKSUnavailable, last)
 	}
 	if err != nil {
-		if len(snap.all) == 0 {
-			return verificationKey{}, fmt.Errorf("%w: no keys held: %v", ErrJWKSUnavailable, ks.lastError())
-		}
 		return verificationKey{}, err
 	}
-	return k.check(alg)
+	return k, k.check(alg)
 }
 
-// allowFetch says whether a request may fetch the JWKS now: the limiter's
-// one fetch per KeyRefreshInterval, or, holding no keys, one fetch
-// noKeysRetryInterval after the last fetch ended (claimed by one request
-// only; the fetch sets the next time when it ends).
-func (ks *keySet) allowFetch(noKeys bool) bool {
-	now := ks.now()
-	if ks.limiter.AllowN(now, 1) {
-		return true
-	}
-	if !noKeys {
-		return false
-	}
-	next := ks.noKeysNext.Load()
-	return now.UnixNano() >= next && ks.noKeysNext.CompareAndSwap(next, math.MaxInt64)
-}
-
+// find looks a kid up. A token without kid is accepted only when the set
+// holds a single key: trying every key would let any one of them sign.
 func (snap *keySnapshot) find(kid string) (verificationKey, error) {
-	if kid == "" {
-		if len(snap.all) == 1 {
-			return snap.all[0], nil
-		}
-		return verificationKey{}, ErrMissingKID
-	}
-	if k, ok := snap.byKID[kid]; ok {
+	if k, ok := snap.byKID[kid]; ok && kid != "" {
 		return k, nil
 	}
-	return verificationKey{}, fmt.Errorf("%w: %.64q", ErrUnknownKID, kid)
+	switch {
+	case kid != "":
+		return verificationKey{}, fmt.Errorf("%w: %.64q", ErrUnknownKID, kid)
+	case len(snap.all) == 1:
+		return snap.all[0], nil
+	}
+	return verificationKey{}, ErrMissingKID
 }
 
 // check refuses a key whose JWK names another alg, or whose type cannot
 // produce the token's alg.
-func (k verificationKey) check(alg string) (verificationKey, error) {
+func (k verificationKey) check(alg string) error {
 	if k.alg != "" && k.alg != alg {
-		return verificationKey{}, fmt.Errorf("%w: key %q is for %s, token says %s", ErrAlgorithm, k.kid, k.alg, alg)
+		return fmt.Errorf("%w: key %q is for %s, token says %s", ErrAlgorithm, k.kid, k.alg, alg)
 	}
 	ok := false
 	switch pub := k.key.(type) {
@@ -175,16 +154,9 @@ func (k verificationKey) check(alg string) (verificationKey, error) {
 		ok = alg == "EdDSA"
 	}
 	if !ok {
-		return verificationKey{}, fmt.Errorf("%w: key %q cannot verify %s", ErrAlgorithm, k.kid, alg)
+		return fmt.Errorf("%w: key %q cannot verify %s", ErrAlgorithm, k.kid, alg)
 	}
-	return k, nil
-}
-
-func (ks *keySet) lastError() error {
-	if p := ks.lastErr.Load(); p != nil {
-		return *p
-	}
-	return errors.New("no fetch yet")
+	return nil
 }
 
 // refresh fetches the JWKS (discovering its URI first if need be) and
@@ -196,17 +168,13 @@ func (ks *keySet) refresh(ctx context.Context) (err error) {
 		if err != nil {
 			ks.lastErr.Store(&err)
 		}
-		ks.noKeysNext.Store(ks.now().Add(noKeysRetryInterval).UnixNano())
 	}()
 	ctx, cancel := context.WithTimeout(ctx, ks.timeout)
 	defer cancel()
-
 	if ks.jwksURI == "" {
-		uri, err := ks.discover(ctx)
-		if err != nil {
+		if ks.jwksURI, err = ks.discover(ctx); err != nil {
 			return err
 		}
-		ks.jwksURI = uri
 	}
 	var set jwkset.JWKSMarshal
 	if err := ks.getJSON(ctx, ks.jwksURI, &set); err != nil {
@@ -215,13 +183,10 @@ func (ks *keySet) refresh(ctx context.Context) (err error) {
 	snap := &keySnapshot{byKID: map[string]verificationKey{}, fetchedAt: ks.now()}
 	for _, m := range set.Keys {
 		k, ok := usableKey(m)
-		if !ok {
-			continue
+		if _, dup := snap.byKID[k.kid]; !ok || dup {
+			continue // a kid twice is ambiguous: the first usable key with it wins
 		}
 		if k.kid != "" {
-			if _, dup := snap.byKID[k.kid]; dup {
-				continue // ambiguous; the first key with this kid wins
-			}
 			snap.byKID[k.kid] = k
 		}
 		snap.all = append(snap.all, k)
@@ -237,13 +202,10 @@ func (ks *keySet) refresh(ctx context.Context) (err error) {
 // be secrets published in a JWKS), no encryption keys (use or key_ops say
 // so), no RSA key under minRSABits.
 func usableKey(m jwkset.JWKMarshal) (verificationKey, bool) {
-	if m.USE != "" && m.USE != jwkset.UseSig {
+	if m.USE != "" && m.USE != jwkset.UseSig || len(m.KEYOPS) > 0 && !slices.Contains(m.KEYOPS, jwkset.KeyOpsVerify) {
 		return verificationKey{}, false
 	}
-	if len(m.KEYOPS) > 0 && !slices.Contains(m.KEYOPS, jwkset.KeyOpsVerify) {
-		return verificationKey{}, false
-	}
-	jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{Private: false}, jwkset.JWKValidateOptions{})
+	jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
 	if err != nil {
 		return verificationKey{}, false
 	}
@@ -253,9 +215,8 @@ func usableKey(m jwkset.JWKMarshal) (verificationKey, bool) {
 		return k, pub.N.BitLen() >= minRSABits
 	case *ecdsa.PublicKey, ed25519.PublicKey:
 		return k, true
-	default:
-		return verificationKey{}, false
 	}
+	return verificationKey{}, false
 }
 
 // discover reads the JWKS URI from the issuer's OpenID configuration. The
@@ -279,6 +240,8 @@ func (ks *keySet) discover(ctx context.Context) (string, error) {
 	return doc.JWKSURI, nil
 }
 
+// getJSON reads one JSON document of at most maxDocumentBytes: a 200
+// answer whose body is one valid JSON value and nothing after it.
 func (ks *keySet) getJSON(ctx context.Context, url string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -294,13 +257,13 @@ func (ks *keySet) getJSON(ctx context.Context, url string, v any) error {
 		return fmt.Errorf("GET %s: status %d", url, resp.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocumentBytes+1))
+	if err == nil && len(body) > maxDocumentBytes {
+		err = fmt.Errorf("over %d bytes", maxDocumentBytes)
+	}
+	if err == nil {
+		err = json.Unmarshal(body, v)
+	}
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", url, err)
-	}
-	if len(body) > maxDocumentBytes {
-		return fmt.Errorf("GET %s: response over %d bytes", url, maxDocumentBytes)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("GET %s: %w", url, err)
 	}
 	return nil
