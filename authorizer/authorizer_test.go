@@ -446,7 +446,7 @@ func TestJWKSOutageAtColdStartThenRecovery(t *testing.T) {
 		t.Fatalf("during the outage: err %v reason %v", err, e.lastDecision()["reason"])
 	}
 	e.idp.SetMode(testissuer.OK)
-	e.clock.Advance(DefaultKeyRefreshInterval)
+	e.clock.Advance(KeyRefreshInterval)
 	if _, err := e.authorize(token); err != nil {
 		t.Fatalf("after recovery: %v (%v)", err, e.lastDecision()["detail"])
 	}
@@ -458,11 +458,11 @@ func TestJWKSOutageAtColdStartThenRecovery(t *testing.T) {
 func TestJWKSOutageWhileWarm(t *testing.T) {
 	e := newEnv(t)
 	e.idp.SetMode(testissuer.Down)
-	e.clock.Advance(2 * DefaultKeyMaxAge) // keys are stale: a refresh is attempted and fails
+	e.clock.Advance(2 * KeyMaxAge) // keys are stale: a refresh is attempted and fails
 	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err != nil {
 		t.Fatalf("a known key must keep working during an outage: %v", err)
 	}
-	e.clock.Advance(DefaultKeyRefreshInterval)
+	e.clock.Advance(KeyRefreshInterval)
 	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-c", e.claims(), nil)); err == nil || e.lastDecision()["reason"] != "jwks_unavailable" {
 		t.Fatalf("an unknown key during an outage: err %v reason %v", err, e.lastDecision()["reason"])
 	}
@@ -479,9 +479,9 @@ func TestJWKSRotation(t *testing.T) {
 	if _, err := e.authorize(newToken); err == nil || e.lastDecision()["reason"] != "unknown_kid" {
 		t.Fatalf("1 s after cold start the refresh is rate limited: err %v reason %v", err, e.lastDecision()["reason"])
 	}
-	e.clock.Advance(DefaultKeyRefreshInterval)
+	e.clock.Advance(KeyRefreshInterval)
 	if _, err := e.authorize(newToken); err != nil {
-		t.Fatalf("the rotated key must be picked up within %s: %v (%v)", DefaultKeyRefreshInterval, err, e.lastDecision()["detail"])
+		t.Fatalf("the rotated key must be picked up within %s: %v (%v)", KeyRefreshInterval, err, e.lastDecision()["detail"])
 	}
 	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err == nil || e.lastDecision()["reason"] != "unknown_kid" {
 		t.Fatalf("a key removed from the JWKS must stop working: err %v", err)
@@ -524,7 +524,7 @@ func TestHangingJWKSStillAnswersWithin4s(t *testing.T) {
 	// Warm, then the IdP hangs while a new kid needs a refresh.
 	w := newEnv(t)
 	w.idp.SetMode(testissuer.Hang)
-	w.clock.Advance(DefaultKeyRefreshInterval)
+	w.clock.Advance(KeyRefreshInterval)
 	start = time.Now()
 	_, err = w.authorize("Bearer " + testissuer.Sign(t, "key-c", w.claims(), nil))
 	if took := time.Since(start); took > 4*time.Second {

@@ -38,34 +38,20 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*c = accessClaims{}
+	strs := map[string]*string{"iss": &c.Issuer, "sub": &c.Subject, "client_id": &c.ClientID,
+		"azp": &c.AZP, "cid": &c.CID, "appid": &c.AppID, "token_use": &c.TokenUse}
+	dates := map[string]**jwt.NumericDate{"exp": &c.ExpiresAt, "nbf": &c.NotBefore, "iat": &c.IssuedAt}
+	lists := map[string]*[]string{"scope": &c.Scope, "scp": &c.Scp}
 	for name, raw := range members {
-		switch name {
-		case "iss":
-			err = json.Unmarshal(raw, &c.Issuer)
-		case "sub":
-			err = json.Unmarshal(raw, &c.Subject)
-		case "aud":
+		switch {
+		case name == "aud":
 			err = json.Unmarshal(raw, &c.Audience) // a string or an array, each value whole
-		case "exp":
-			c.ExpiresAt, err = numericDate(raw)
-		case "nbf":
-			c.NotBefore, err = numericDate(raw)
-		case "iat":
-			c.IssuedAt, err = numericDate(raw)
-		case "scope":
-			c.Scope, err = scopeList(raw)
-		case "scp":
-			c.Scp, err = scopeList(raw)
-		case "client_id":
-			err = json.Unmarshal(raw, &c.ClientID)
-		case "azp":
-			err = json.Unmarshal(raw, &c.AZP)
-		case "cid":
-			err = json.Unmarshal(raw, &c.CID)
-		case "appid":
-			err = json.Unmarshal(raw, &c.AppID)
-		case "token_use":
-			err = json.Unmarshal(raw, &c.TokenUse)
+		case strs[name] != nil:
+			err = json.Unmarshal(raw, strs[name])
+		case dates[name] != nil:
+			*dates[name], err = numericDate(raw)
+		case lists[name] != nil:
+			*lists[name], err = scopeList(raw)
 		}
 		if err != nil {
 			return fmt.Errorf("claim %q: %w", name, err)

@@ -24,16 +24,16 @@ const (
 	MaxClockSkew       = 5 * time.Minute
 	// MaxTokenBytes bounds the Authorization value before any parsing.
 	MaxTokenBytes = 16 << 10
-	// MaxJWKSTimeout bounds each JWKS or discovery request: a hanging IdP must
-	// not hang the authorizer.
+	// MaxJWKSTimeout bounds each JWKS or discovery request: a hanging IdP
+	// must not hang the authorizer.
 	MaxJWKSTimeout = 3 * time.Second
-	// DefaultKeyRefreshInterval is how often an unknown kid may trigger a JWKS
+	// KeyRefreshInterval is how often an unknown kid may trigger a JWKS
 	// refetch: a rotated key is picked up within it, while a flood of random
 	// kids costs the IdP at most one request per interval.
-	DefaultKeyRefreshInterval = 10 * time.Second
-	// DefaultKeyMaxAge is how long fetched keys are trusted before the next
-	// request refreshes them (so a key the IdP revoked stops working).
-	DefaultKeyMaxAge = time.Hour
+	KeyRefreshInterval = 10 * time.Second
+	// KeyMaxAge is how long fetched keys are used before the next request
+	// refreshes them, so that a key the IdP removed stops working.
+	KeyMaxAge = time.Hour
 )
 
 // The environment variables the authorizer reads. template.yaml sets them.
@@ -50,17 +50,13 @@ const (
 // allowedAlgorithms are the asymmetric JWS algorithms the authorizer can be
 // configured to accept. "none" and the HMAC family are never accepted: with a
 // public JWKS, HS256 would let anyone sign with the public key.
-var allowedAlgorithms = []string{
-	"RS256", "RS384", "RS512",
-	"PS256", "PS384", "PS512",
-	"ES256", "ES384", "ES512",
-	"EdDSA",
-}
+var allowedAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
-// Config is the validated configuration of an Authorizer.
+// Config is the configuration of an Authorizer. New checks it, whether it
+// comes from ConfigFromEnv or is built in code.
 type Config struct {
 	// Issuer is compared exactly with the token's iss (mind the trailing
-	// slash of Auth0 issuers).
+	// slash of Auth0 issuers). https, or http on a developer's machine.
 	Issuer string
 	// Audiences: a token is accepted when its aud contains one of them or,
 	// for Cognito access tokens (no aud), when its client_id is one of them.
@@ -70,7 +66,8 @@ type Config struct {
 	JWKSURI string
 	// Rules map routes to the scopes they need.
 	Rules []RouteRule
-	// Algorithms is the allow-list of JWS algorithms (asymmetric only).
+	// Algorithms is the allow-list of JWS algorithms (asymmetric only;
+	// empty: DefaultAlgorithms).
 	Algorithms []string
 	// ClockSkew is the leeway applied to exp, nbf and iat (0 to MaxClockSkew).
 	ClockSkew time.Duration
@@ -78,16 +75,10 @@ type Config struct {
 	// The fields below are not read from the environment.
 
 	// JWKSTimeout bounds each JWKS or discovery request (0: MaxJWKSTimeout,
-	// which is also its maximum).
+	// also its maximum).
 	JWKSTimeout time.Duration
-	// KeyRefreshInterval rate-limits JWKS refetches (0:
-	// DefaultKeyRefreshInterval; at least a second).
-	KeyRefreshInterval time.Duration
-	// KeyMaxAge is how long fetched keys are used before a refresh is tried
-	// (0: DefaultKeyMaxAge; at least KeyRefreshInterval).
-	KeyMaxAge time.Duration
 	// HTTPClient fetches discovery and the JWKS (default: a client with
-	// JWKSTimeout).
+	// JWKSTimeout that follows at most 3 redirects, to URLs Issuer may have).
 	HTTPClient *http.Client
 	// Logger receives one JSON line per decision (default slog.Default()).
 	Logger *slog.Logger
@@ -95,13 +86,12 @@ type Config struct {
 	Now func() time.Time
 }
 
-// ConfigFromEnv reads and validates the configuration from the environment,
+// ConfigFromEnv reads and checks the configuration from the environment,
 // given as a lookup function such as os.Getenv. The error names each
 // variable at fault.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	issuerVar, issuer := EnvIssuer, strings.TrimSpace(getenv(EnvIssuer))
-	alias := strings.TrimSpace(getenv(EnvTokenIssuer))
-	if issuer == "" {
+	if alias := strings.TrimSpace(getenv(EnvTokenIssuer)); issuer == "" {
 		issuerVar, issuer = EnvTokenIssuer, alias
 	} else if alias != "" && alias != issuer {
 		return Config{}, fmt.Errorf("invalid authorizer configuration: %s and %s are both set and differ: set only one", EnvIssuer, EnvTokenIssuer)
@@ -110,13 +100,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		Issuer:     issuer,
 		Audiences:  splitList(getenv(EnvAudience)),
 		JWKSURI:    strings.TrimSpace(getenv(EnvJWKSURI)),
-		Algorithms: splitList(cmp.Or(strings.TrimSpace(getenv(EnvAlgorithms)), DefaultAlgorithms)),
+		Algorithms: splitList(cmp.Or(getenv(EnvAlgorithms), DefaultAlgorithms)),
 		ClockSkew:  DefaultClockSkew,
 	}
 	var errs []error
-	rules, ruleErr := ParseRouteRules(cmp.Or(strings.TrimSpace(getenv(EnvRouteScopes)), DefaultRouteScopes))
-	if ruleErr != nil {
-		errs = append(errs, fmt.Errorf("%s: %w", EnvRouteScopes, ruleErr))
+	rules, err := ParseRouteRules(cmp.Or(strings.TrimSpace(getenv(EnvRouteScopes)), DefaultRouteScopes))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvRouteScopes, err))
 	}
 	cfg.Rules = rules
 	if s := strings.TrimSpace(getenv(EnvClockSkew)); s != "" {
@@ -125,7 +115,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 30s", EnvClockSkew, s))
 		}
 	}
-	if ruleErr == nil { // else problems would only say again that Rules is empty
+	if err == nil { // else problems would only say again that there are no rules
 		errs = append(errs, cfg.problems(issuerVar)...)
 	}
 	if len(errs) > 0 {
@@ -138,55 +128,47 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 // named by its variable (the issuer's by issuerVar).
 func (c Config) problems(issuerVar string) []error {
 	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if c.Issuer == "" {
-		errs = append(errs, fmt.Errorf("%s is required: the exact iss of your tokens, e.g. https://example.auth0.com/", issuerVar))
+		add("%s is required: the exact iss of your tokens, e.g. https://example.auth0.com/", issuerVar)
 	} else if err := checkFetchURL(c.Issuer); err != nil {
-		errs = append(errs, fmt.Errorf("%s: %w", issuerVar, err))
+		add("%s: %w", issuerVar, err)
 	}
 	if len(c.Audiences) == 0 || slices.Contains(c.Audiences, "") {
-		errs = append(errs, fmt.Errorf("%s is required: the API identifier your tokens carry in aud (comma-separated for several)", EnvAudience))
+		add("%s is required: the API identifier your tokens carry in aud (comma-separated for several)", EnvAudience)
 	}
-	if c.JWKSURI != "" {
-		if err := checkFetchURL(c.JWKSURI); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", EnvJWKSURI, err))
-		}
+	if err := checkFetchURL(c.JWKSURI); c.JWKSURI != "" && err != nil {
+		add("%s: %w", EnvJWKSURI, err)
 	}
 	if len(c.Rules) == 0 {
-		errs = append(errs, fmt.Errorf("%s: at least one rule is needed", EnvRouteScopes))
+		add("%s: at least one rule is needed", EnvRouteScopes)
 	}
-	for _, r := range c.Rules {
-		// Parsed back, a valid rule gives itself again.
+	for _, r := range c.Rules { // parsed back, a valid rule gives itself again
 		if parsed, err := ParseRouteRules(r.String()); err != nil || len(parsed) != 1 || parsed[0].String() != r.String() {
-			errs = append(errs, fmt.Errorf("%s: %q is not a valid rule", EnvRouteScopes, r.String()))
+			add("%s: %q is not a valid rule", EnvRouteScopes, r.String())
 		}
 	}
 	for _, alg := range c.Algorithms {
 		if !slices.Contains(allowedAlgorithms, alg) {
-			errs = append(errs, fmt.Errorf("%s: %q is not allowed; use asymmetric algorithms from %s", EnvAlgorithms, alg, strings.Join(allowedAlgorithms, ", ")))
+			add("%s: %q is not allowed; use asymmetric algorithms from %s", EnvAlgorithms, alg, strings.Join(allowedAlgorithms, ", "))
 		}
 	}
 	if c.ClockSkew < 0 || c.ClockSkew > MaxClockSkew {
-		errs = append(errs, fmt.Errorf("%s: %s is outside 0s..%s", EnvClockSkew, c.ClockSkew, MaxClockSkew))
+		add("%s: %s is outside 0s..%s", EnvClockSkew, c.ClockSkew, MaxClockSkew)
 	}
 	return errs
 }
 
-// withDefaults checks a Config, from ConfigFromEnv or built in code, and
-// fills in the defaults of the fields left zero. It fails closed: a value
-// out of range is an error, never silently replaced.
+// withDefaults checks c and fills in the defaults of the fields left zero.
+// It fails closed: a value out of range is an error, never replaced.
 func (c Config) withDefaults() (Config, error) {
 	if len(c.Algorithms) == 0 {
 		c.Algorithms = []string{DefaultAlgorithms}
 	}
 	c.JWKSTimeout = cmp.Or(c.JWKSTimeout, MaxJWKSTimeout)
-	c.KeyRefreshInterval = cmp.Or(c.KeyRefreshInterval, DefaultKeyRefreshInterval)
-	c.KeyMaxAge = cmp.Or(c.KeyMaxAge, DefaultKeyMaxAge)
 	errs := c.problems(EnvIssuer)
 	if c.JWKSTimeout < 0 || c.JWKSTimeout > MaxJWKSTimeout {
 		errs = append(errs, fmt.Errorf("JWKSTimeout: %s is outside 0s..%s", c.JWKSTimeout, MaxJWKSTimeout))
-	}
-	if c.KeyRefreshInterval < time.Second || c.KeyMaxAge < c.KeyRefreshInterval {
-		errs = append(errs, fmt.Errorf("KeyRefreshInterval %s must be 1s or more, KeyMaxAge %s no less", c.KeyRefreshInterval, c.KeyMaxAge))
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("invalid authorizer configuration: %w", errors.Join(errs...))
@@ -202,34 +184,23 @@ func (c Config) withDefaults() (Config, error) {
 }
 
 // checkFetchURL accepts https URLs, and plain http only for hosts of a
-// developer machine (the local IdP, or the host seen from sam local's
-// container), so a production deployment cannot fetch keys in clear text.
+// developer's machine (loopback, or the host as sam local's container sees
+// it), so that a deployment cannot trust an issuer or keys sent in clear.
 func checkFetchURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
 		return fmt.Errorf("%q is not an absolute URL", raw)
 	}
-	switch u.Scheme {
-	case "https":
+	ip := net.ParseIP(u.Hostname())
+	dev := u.Hostname() == "localhost" || u.Hostname() == "host.docker.internal" || ip != nil && ip.IsLoopback()
+	if u.Scheme == "https" || u.Scheme == "http" && dev {
 		return nil
-	case "http":
-		if isDevHost(u.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("%q must use https (plain http is allowed only for localhost)", raw)
-	default:
-		return fmt.Errorf("%q must use https", raw)
 	}
+	return fmt.Errorf("%q must use https (plain http is allowed only for localhost)", raw)
 }
 
-func isDevHost(host string) bool {
-	if host == "localhost" || host == "host.docker.internal" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
+// checkRedirect lets the JWKS client follow a few redirects, each to a URL
+// the configuration itself could name.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 3 {
 		return errors.New("too many redirects")

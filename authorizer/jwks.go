@@ -50,7 +50,6 @@ type keySet struct {
 	jwksURI string // configured, or found by discovery; guarded by mu
 	client  *http.Client
 	timeout time.Duration
-	maxAge  time.Duration
 	now     func() time.Time
 	refetch *rate.Limiter // unknown kids and stale keys
 	retry   *rate.Limiter // holding no keys at all
@@ -73,8 +72,8 @@ type verificationKey struct {
 func newKeySet(cfg Config) *keySet {
 	ks := &keySet{
 		issuer: cfg.Issuer, jwksURI: cfg.JWKSURI, client: cfg.HTTPClient,
-		timeout: cfg.JWKSTimeout, maxAge: cfg.KeyMaxAge, now: cfg.Now,
-		refetch: rate.NewLimiter(rate.Every(cfg.KeyRefreshInterval), 1),
+		timeout: cfg.JWKSTimeout, now: cfg.Now,
+		refetch: rate.NewLimiter(rate.Every(KeyRefreshInterval), 1),
 		retry:   rate.NewLimiter(rate.Every(noKeysRetryInterval), 1),
 	}
 	ks.current.Store(&keySnapshot{})
@@ -98,11 +97,11 @@ func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
 
 // key returns the verification key for a token header's kid and alg,
 // fetching the JWKS again when the kid is unknown or the keys are older
-// than maxAge, as often as the limiters allow.
+// than KeyMaxAge, as often as the limiters allow.
 func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, error) {
 	snap := ks.current.Load()
 	k, err := snap.find(kid)
-	stale := len(snap.all) > 0 && ks.now().Sub(snap.fetchedAt) > ks.maxAge
+	stale := len(snap.all) > 0 && ks.now().Sub(snap.fetchedAt) > KeyMaxAge
 	if (err != nil || stale) && (ks.refetch.AllowN(ks.now(), 1) || len(snap.all) == 0 && ks.retry.AllowN(ks.now(), 1)) {
 		if ferr := ks.refresh(ctx); ferr != nil && err != nil {
 			return verificationKey{}, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ferr)
