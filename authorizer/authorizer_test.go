@@ -569,7 +569,7 @@ func TestJWKSSkipsUnusableKeys(t *testing.T) {
 	}))
 	defer srv.Close()
 	e := newEnv(t, func(c *Config) { c.JWKSURI = srv.URL })
-	snap := e.auth.verifier.keys.current.Load()
+	snap := e.auth.keys.current.Load()
 	var kids []string
 	for _, k := range snap.all {
 		kids = append(kids, k.kid)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // Authorizer is the Lambda TOKEN authorizer. Create it once per process
@@ -19,9 +20,13 @@ import (
 // authorizer's result TTL (AuthorizerCacheTtl, ReauthorizeEvery), and that
 // is the cache.
 type Authorizer struct {
-	verifier *verifier
-	rules    []RouteRule
-	log      *slog.Logger
+	issuer    string
+	audiences []string
+	algs      []string
+	rules     []RouteRule
+	keys      *keySet
+	parser    *jwt.Parser
+	log       *slog.Logger
 }
 
 // New builds an Authorizer and fetches the JWKS once, bounded by
@@ -34,9 +39,15 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := newKeySet(cfg)
-	keys.coldStart(ctx, cfg.Logger)
-	return &Authorizer{verifier: newVerifier(cfg, keys), rules: cfg.Rules, log: cfg.Logger}, nil
+	a := &Authorizer{
+		issuer: cfg.Issuer, audiences: cfg.Audiences, algs: cfg.Algorithms, rules: cfg.Rules,
+		keys: newKeySet(cfg), log: cfg.Logger,
+		parser: jwt.NewParser(jwt.WithValidMethods(cfg.Algorithms), jwt.WithStrictDecoding(),
+			jwt.WithIssuer(cfg.Issuer), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
+			jwt.WithLeeway(cfg.ClockSkew), jwt.WithTimeFunc(cfg.Now)),
+	}
+	a.keys.coldStart(ctx, cfg.Logger)
+	return a, nil
 }
 
 // Handle answers one TOKEN authorizer event. Every token that fails
@@ -61,7 +72,7 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 		return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
 	}
 	d.token = fingerprint(token)
-	d.id, err = a.verifier.verify(ctx, token)
+	d.id, err = a.verify(ctx, token)
 	if err != nil {
 		d.err = err
 		return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
