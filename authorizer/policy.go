@@ -3,6 +3,7 @@ package authorizer
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -86,8 +87,8 @@ func ParseRouteRules(s string) ([]RouteRule, error) {
 		if !ok || !slices.Contains(ruleMethods, method) {
 			return nil, fmt.Errorf("rule %q: method must be one of %s or ANY", raw, strings.Join(ruleMethods[:7], ", "))
 		}
-		if err := checkRulePath(path); err != nil {
-			return nil, fmt.Errorf("rule %q: %w", raw, err)
+		if !rulePath.MatchString(path) {
+			return nil, fmt.Errorf("rule %q: path %q must start with / and have no empty segment; a segment is a {param} or of A-Z a-z 0-9 - . _ ~ *", raw, path)
 		}
 		rules = append(rules, RouteRule{Method: method, Path: path, Scopes: strings.Fields(scopes)})
 	}
@@ -97,56 +98,22 @@ func ParseRouteRules(s string) ([]RouteRule, error) {
 	return rules, nil
 }
 
-// checkRulePath accepts "/" and paths of non-empty segments, as API Gateway
-// resources are: literal characters, "*" or a {param}.
-func checkRulePath(p string) error {
-	if !strings.HasPrefix(p, "/") {
-		return fmt.Errorf("path %q must start with /", p)
-	}
-	if p == "/" {
-		return nil
-	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		if seg == "" {
-			return fmt.Errorf("path %q has an empty segment (a trailing or double slash)", p)
-		}
-		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") && len(seg) > 2 {
-			continue // a path parameter, {petId} or {proxy+}
-		}
-		for _, c := range seg {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-._~*", c)) {
-				return fmt.Errorf("path %q: character %q is not allowed", p, c)
-			}
-		}
-	}
-	return nil
-}
+// rulePath matches "/" and paths of non-empty segments, as API Gateway
+// resources are: unreserved characters and "*", or a {param}.
+var rulePath = regexp.MustCompile(`^(/|(/([A-Za-z0-9._~*-]+|\{[A-Za-z0-9._-]+\+?\}))+)$`)
 
-// stageARN returns the part of an execute-api method ARN,
+// methodARN matches an execute-api method ARN,
 // arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{VERB}/{path},
-// that covers every route of the stage. Wildcards are refused: the ARN names
-// one method of one deployed stage.
-func stageARN(methodARN string) (string, error) {
-	bad := func(why string) (string, error) {
-		return "", fmt.Errorf("%w: %s", ErrInvalidMethodARN, why)
+// naming one method of one deployed stage: no wildcard before the path.
+// The first group is the part that covers every route of the stage.
+var methodARN = regexp.MustCompile(`^(arn:[^:*?/\s]+:execute-api:[^:*?/\s]+:[^:*?/\s]+:[^:*?/\s]+/[^:*?/\s]+)/[^:*?/\s]+(/.*)?$`)
+
+func stageARN(arn string) (string, error) {
+	m := methodARN.FindStringSubmatch(arn)
+	if len(arn) > 2048 || m == nil {
+		return "", fmt.Errorf("%w: %.256q", ErrInvalidMethodARN, arn)
 	}
-	if len(methodARN) > 2048 {
-		return bad("too long")
-	}
-	fields := strings.SplitN(methodARN, ":", 6) // arn, partition, service, region, account, resource
-	if len(fields) != 6 || fields[0] != "arn" || fields[2] != "execute-api" {
-		return bad("not an execute-api ARN")
-	}
-	resource := strings.SplitN(fields[5], "/", 4) // apiId, stage, VERB, path
-	if len(resource) < 3 {
-		return bad("no API id, stage and method")
-	}
-	for _, f := range slices.Concat(fields[1:5], resource[:3]) {
-		if f == "" || strings.ContainsFunc(f, func(c rune) bool { return c <= ' ' || strings.ContainsRune("*?/:", c) }) {
-			return bad("empty field or wildcard")
-		}
-	}
-	return strings.Join(fields[:5], ":") + ":" + resource[0] + "/" + resource[1], nil
+	return m[1], nil
 }
 
 // buildPolicy answers for the whole stage: Allow for each route the scopes
