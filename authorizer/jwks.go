@@ -55,7 +55,6 @@ type keySet struct {
 	retry   *rate.Limiter // holding no keys at all
 	mu      sync.Mutex    // one fetch at a time
 	current atomic.Pointer[keySnapshot]
-	lastErr atomic.Pointer[error]
 }
 
 type keySnapshot struct {
@@ -110,11 +109,7 @@ func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, er
 		k, err = snap.find(kid)
 	}
 	if err != nil && len(snap.all) == 0 {
-		last := errors.New("no fetch yet")
-		if p := ks.lastErr.Load(); p != nil {
-			last = *p
-		}
-		return verificationKey{}, fmt.Errorf("%w: no keys held: %v", ErrJWKSUnavailable, last)
+		return verificationKey{}, fmt.Errorf("%w: no keys held, next fetch within %s", ErrJWKSUnavailable, noKeysRetryInterval)
 	}
 	if err != nil {
 		return verificationKey{}, err
@@ -163,11 +158,6 @@ func (k verificationKey) check(alg string) error {
 func (ks *keySet) refresh(ctx context.Context) (err error) {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	defer func() {
-		if err != nil {
-			ks.lastErr.Store(&err)
-		}
-	}()
 	ctx, cancel := context.WithTimeout(ctx, ks.timeout)
 	defer cancel()
 	if ks.jwksURI == "" {

@@ -27,6 +27,8 @@ func (r RouteRule) permits(scopes []string) bool {
 	return len(r.Scopes) == 0 || slices.ContainsFunc(r.Scopes, func(s string) bool { return slices.Contains(scopes, s) })
 }
 
+var pathParam = regexp.MustCompile(`\{[^}]*\}`)
+
 var ruleMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"}
 
 // resources are the rule's parts of execute-api ARNs, one for each spelling
@@ -40,13 +42,7 @@ var ruleMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPT
 // method's place would also match across "/" into the path ("*/me" matches
 // "DELETE/admin/users/me").
 func (r RouteRule) resources() []string {
-	segs := strings.Split(strings.TrimPrefix(r.Path, "/"), "/")
-	for i, seg := range segs {
-		if strings.HasPrefix(seg, "{") {
-			segs[i] = "*" // {petId}, {proxy+}
-		}
-	}
-	path := strings.Join(segs, "/")
+	path := pathParam.ReplaceAllString(r.Path[1:], "*") // {petId}, {proxy+}
 	methods := []string{r.Method}
 	if r.Method == "*" {
 		methods = ruleMethods[:len(ruleMethods)-1]
