@@ -403,11 +403,10 @@ func TestDecisionLogLine(t *testing.T) {
 	}
 }
 
-// Holding no keys at all, the authorizer refuses every token, so it fetches
-// again noKeysRetryInterval after a failed fetch rather than waiting for
-// KeyRefreshInterval; still at most once per interval, however many
-// requests come.
-func TestWithoutKeysTheFetchIsRetriedSooner(t *testing.T) {
+// Holding no keys at all, the authorizer refuses every token and fetches
+// again at most once per KeyRefreshInterval, however many requests come,
+// until the IdP answers: it recovers without a restart.
+func TestWithoutKeysTheFetchIsRetriedOncePerInterval(t *testing.T) {
 	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
 	e.idp.SetMode(testissuer.Down)
 	e.start()
@@ -418,17 +417,17 @@ func TestWithoutKeysTheFetchIsRetriedSooner(t *testing.T) {
 		}
 	}
 	if n := e.idp.JWKSHits.Load(); n != 1 {
-		t.Errorf("%d fetches within the first second, want the cold start's only", n)
+		t.Errorf("%d fetches within the first interval, want the cold start's only", n)
 	}
-	e.clock.Advance(noKeysRetryInterval)
+	e.clock.Advance(KeyRefreshInterval)
 	for range 50 {
 		_, _ = e.authorize(token)
 	}
 	if n := e.idp.JWKSHits.Load(); n != 2 {
-		t.Errorf("%d fetches after %s, want one more", n, noKeysRetryInterval)
+		t.Errorf("%d fetches after %s, want one more", n, KeyRefreshInterval)
 	}
 	e.idp.SetMode(testissuer.OK)
-	e.clock.Advance(noKeysRetryInterval)
+	e.clock.Advance(KeyRefreshInterval)
 	if _, err := e.authorize(token); err != nil {
 		t.Fatalf("after the IdP came back: %v (%v)", err, e.lastDecision()["detail"])
 	}

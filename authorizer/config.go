@@ -22,17 +22,16 @@ const (
 	DefaultAlgorithms  = "RS256"
 	DefaultClockSkew   = 30 * time.Second
 	MaxClockSkew       = 5 * time.Minute
-	// MaxTokenBytes bounds the Authorization value before any parsing.
-	MaxTokenBytes = 16 << 10
+	MaxTokenBytes      = 16 << 10 // the Authorization value, checked before any parsing
 	// MaxJWKSTimeout bounds each JWKS or discovery request: a hanging IdP
 	// must not hang the authorizer.
 	MaxJWKSTimeout = 3 * time.Second
 	// KeyRefreshInterval is how often an unknown kid may trigger a JWKS
-	// refetch: a rotated key is picked up within it, while a flood of random
+	// fetch: a rotated key is picked up within it, while a flood of random
 	// kids costs the IdP at most one request per interval.
 	KeyRefreshInterval = 10 * time.Second
 	// KeyMaxAge is how long fetched keys are used before the next request
-	// refreshes them, so that a key the IdP removed stops working.
+	// fetches them again, so that a key the IdP removed stops working.
 	KeyMaxAge = time.Hour
 )
 
@@ -47,43 +46,25 @@ const (
 	EnvClockSkew   = "CLOCK_SKEW"
 )
 
-// allowedAlgorithms are the asymmetric JWS algorithms the authorizer can be
-// configured to accept. "none" and the HMAC family are never accepted: with a
-// public JWKS, HS256 would let anyone sign with the public key.
+// allowedAlgorithms are the asymmetric JWS algorithms one may configure.
+// "none" and HMAC never: with a public JWKS, HS256 would let anyone sign.
 var allowedAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
 // Config is the configuration of an Authorizer. New checks it, whether it
 // comes from ConfigFromEnv or is built in code.
 type Config struct {
-	// Issuer is compared exactly with the token's iss (mind the trailing
-	// slash of Auth0 issuers). https, or http on a developer's machine.
-	Issuer string
-	// Audiences: a token is accepted when its aud contains one of them or,
-	// for Cognito access tokens (no aud), when its client_id is one of them.
-	Audiences []string
-	// JWKSURI is where the keys are fetched. Empty: discovered from
-	// Issuer + "/.well-known/openid-configuration".
-	JWKSURI string
-	// Rules map routes to the scopes they need.
-	Rules []RouteRule
-	// Algorithms is the allow-list of JWS algorithms (asymmetric only;
-	// empty: DefaultAlgorithms).
-	Algorithms []string
-	// ClockSkew is the leeway applied to exp, nbf and iat (0 to MaxClockSkew).
-	ClockSkew time.Duration
+	Issuer     string        // compared exactly with iss (mind Auth0's trailing slash); https
+	Audiences  []string      // aud must hold one, or a Cognito access token's client_id be one
+	JWKSURI    string        // empty: found by OpenID discovery from Issuer
+	Rules      []RouteRule   // the scopes each route needs
+	Algorithms []string      // the JWS allow-list, asymmetric only (empty: DefaultAlgorithms)
+	ClockSkew  time.Duration // leeway for exp, nbf and iat, 0 to MaxClockSkew
 
-	// The fields below are not read from the environment.
-
-	// JWKSTimeout bounds each JWKS or discovery request (0: MaxJWKSTimeout,
-	// also its maximum).
-	JWKSTimeout time.Duration
-	// HTTPClient fetches discovery and the JWKS (default: a client with
-	// JWKSTimeout that follows at most 3 redirects, to URLs Issuer may have).
-	HTTPClient *http.Client
-	// Logger receives one JSON line per decision (default slog.Default()).
-	Logger *slog.Logger
-	// Now is the clock (default time.Now); tests move it.
-	Now func() time.Time
+	// Not read from the environment:
+	JWKSTimeout time.Duration    // each JWKS or discovery request (0: MaxJWKSTimeout, also the maximum)
+	HTTPClient  *http.Client     // default: JWKSTimeout, at most 3 redirects, each to a URL Issuer could be
+	Logger      *slog.Logger     // one JSON line per decision (default slog.Default())
+	Now         func() time.Time // the clock (default time.Now); tests move it
 }
 
 // ConfigFromEnv reads and checks the configuration from the environment,

@@ -29,30 +29,21 @@ const (
 	// minRSABits is the smallest RSA key used (NIST SP 800-131A); crypto/rsa
 	// alone would accept 1024 bits.
 	minRSABits = 2048
-	// noKeysRetryInterval is how soon an authorizer holding no keys at all
-	// (the IdP was down at cold start) may fetch again: without keys it
-	// refuses every token, so it retries sooner than KeyRefreshInterval.
-	noKeysRetryInterval = time.Second
 )
 
 // keySet holds the issuer's verification keys across warm invocations.
-//
-// JWK parsing and validation come from jwkset. The fetching around it is
-// ours because the libraries do not give what an authorizer needs:
-// keyfunc/v3 falls back to trying every key when a token has no kid, and
-// jwkset's HTTP client waits on its rate limiter (a flood of random kids
-// would queue requests) and cannot discover the JWKS URI. Here an unknown
-// kid triggers at most one refetch per KeyRefreshInterval and never waits
-// for one, each fetch is bounded by JWKSTimeout, and a failed fetch keeps
-// the keys already held.
+// jwkset parses and checks the JWKs; the fetching is ours, as keyfunc/v3
+// tries every key for a token without kid, and jwkset's client queues
+// requests behind its rate limiter and cannot discover the JWKS URI. Here
+// an unknown kid causes at most one fetch per KeyRefreshInterval and never
+// waits for one; a failed fetch keeps the keys already held.
 type keySet struct {
 	issuer  string
 	jwksURI string // configured, or found by discovery; guarded by mu
 	client  *http.Client
 	timeout time.Duration
 	now     func() time.Time
-	refetch *rate.Limiter // unknown kids and stale keys
-	retry   *rate.Limiter // holding no keys at all
+	refetch *rate.Limiter // fetches for unknown kids and stale keys
 	mu      sync.Mutex    // one fetch at a time
 	current atomic.Pointer[keySnapshot]
 }
@@ -73,19 +64,17 @@ func newKeySet(cfg Config) *keySet {
 		issuer: cfg.Issuer, jwksURI: cfg.JWKSURI, client: cfg.HTTPClient,
 		timeout: cfg.JWKSTimeout, now: cfg.Now,
 		refetch: rate.NewLimiter(rate.Every(KeyRefreshInterval), 1),
-		retry:   rate.NewLimiter(rate.Every(noKeysRetryInterval), 1),
 	}
 	ks.current.Store(&keySnapshot{})
 	return ks
 }
 
 // coldStart is New's fetch. A failure is logged, not returned: the
-// authorizer refuses what it cannot verify and fetches again on demand. It
-// spends both allowances, so a request right after a failed cold start
-// does not wait for a second timeout.
+// authorizer refuses what it cannot verify and fetches again on demand,
+// KeyRefreshInterval later (the fetch spends the limiter's allowance, so
+// the requests right after a failed cold start do not wait on the IdP).
 func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
 	ks.refetch.AllowN(ks.now(), 1)
-	ks.retry.AllowN(ks.now(), 1)
 	start := time.Now()
 	if err := ks.refresh(ctx); err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
@@ -101,7 +90,7 @@ func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, er
 	snap := ks.current.Load()
 	k, err := snap.find(kid)
 	stale := len(snap.all) > 0 && ks.now().Sub(snap.fetchedAt) > KeyMaxAge
-	if (err != nil || stale) && (ks.refetch.AllowN(ks.now(), 1) || len(snap.all) == 0 && ks.retry.AllowN(ks.now(), 1)) {
+	if (err != nil || stale) && ks.refetch.AllowN(ks.now(), 1) {
 		if ferr := ks.refresh(ctx); ferr != nil && err != nil {
 			return verificationKey{}, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ferr)
 		}
@@ -109,7 +98,7 @@ func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, er
 		k, err = snap.find(kid)
 	}
 	if err != nil && len(snap.all) == 0 {
-		return verificationKey{}, fmt.Errorf("%w: no keys held, next fetch within %s", ErrJWKSUnavailable, noKeysRetryInterval)
+		return verificationKey{}, fmt.Errorf("%w: no keys held, next fetch within %s", ErrJWKSUnavailable, KeyRefreshInterval)
 	}
 	if err != nil {
 		return verificationKey{}, err
