@@ -2,6 +2,7 @@ package authorizer
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,17 +95,13 @@ func objectMembers(b []byte) (map[string]json.RawMessage, error) {
 // string (jwt.NumericDate would accept "1700000000").
 func numericDate(raw json.RawMessage) (*jwt.NumericDate, error) {
 	var v *float64
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, errors.New("want a number of seconds")
+	if err := json.Unmarshal(raw, &v); err != nil || v != nil && math.Abs(*v) > 1e13 {
+		return nil, errors.New("want a number of seconds within the next 300,000 years")
 	}
 	if v == nil {
 		return nil, nil
 	}
-	if math.IsNaN(*v) || math.IsInf(*v, 0) || math.Abs(*v) > 1e13 {
-		return nil, errors.New("time out of range")
-	}
-	sec, frac := math.Modf(*v)
-	return jwt.NewNumericDate(time.Unix(int64(sec), int64(frac*1e9))), nil
+	return jwt.NewNumericDate(time.UnixMilli(int64(*v * 1000))), nil
 }
 
 // scopeList reads scope or scp: a space-separated string, or an array of
@@ -134,11 +131,4 @@ func (c *accessClaims) scopes() []string {
 
 // clientID is the OAuth client the token was issued to, by whichever claim
 // the IdP uses for it.
-func (c *accessClaims) clientID() string {
-	for _, id := range []string{c.ClientID, c.AZP, c.CID, c.AppID} {
-		if id != "" {
-			return id
-		}
-	}
-	return ""
-}
+func (c *accessClaims) clientID() string { return cmp.Or(c.ClientID, c.AZP, c.CID, c.AppID) }

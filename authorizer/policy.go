@@ -67,32 +67,33 @@ func (r RouteRule) resources() []string {
 func ParseRouteRules(s string) ([]RouteRule, error) {
 	var rules []RouteRule
 	for _, raw := range strings.Split(s, ",") {
-		raw = strings.TrimSpace(raw)
-		if raw == "" {
+		if raw = strings.TrimSpace(raw); raw == "" {
 			continue
 		}
-		route, scopes, ok := strings.Cut(raw, "=")
-		if !ok {
+		m := ruleSyntax.FindStringSubmatch(raw)
+		if m == nil {
 			return nil, fmt.Errorf("rule %q: want \"METHOD /path=scope ...\"", raw)
 		}
-		method, path, ok := strings.Cut(strings.TrimSpace(route), " ")
-		method, path = strings.ToUpper(strings.TrimSpace(method)), strings.TrimSpace(path)
+		method := strings.ToUpper(m[1])
 		if method == "ANY" {
 			method = "*"
 		}
-		if !ok || !slices.Contains(ruleMethods, method) {
+		if !slices.Contains(ruleMethods, method) {
 			return nil, fmt.Errorf("rule %q: method must be one of %s or ANY", raw, strings.Join(ruleMethods[:7], ", "))
 		}
-		if !rulePath.MatchString(path) {
-			return nil, fmt.Errorf("rule %q: path %q must start with / and have no empty segment; a segment is a {param} or of A-Z a-z 0-9 - . _ ~ *", raw, path)
+		if !rulePath.MatchString(m[2]) {
+			return nil, fmt.Errorf("rule %q: path %q must start with / and have no empty segment; a segment is a {param} or of A-Z a-z 0-9 - . _ ~ *", raw, m[2])
 		}
-		rules = append(rules, RouteRule{Method: method, Path: path, Scopes: strings.Fields(scopes)})
+		rules = append(rules, RouteRule{Method: method, Path: m[2], Scopes: strings.Fields(m[3])})
 	}
 	if len(rules) == 0 {
 		return nil, errors.New("no route rules: at least one \"METHOD /path=scope\" is needed")
 	}
 	return rules, nil
 }
+
+// ruleSyntax is "METHOD /path=scopes".
+var ruleSyntax = regexp.MustCompile(`^(\S+)\s+(\S+?)\s*=(.*)$`)
 
 // rulePath matches "/" and paths of non-empty segments, as API Gateway
 // resources are: unreserved characters and "*", or a {param}.
@@ -129,11 +130,10 @@ func buildPolicy(stageARN string, rules []RouteRule, scopes []string) events.API
 		}
 	}
 	p := events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17"}
-	if len(allow) > 0 {
-		p.Statement = append(p.Statement, events.IAMPolicyStatement{Action: []string{"execute-api:Invoke"}, Effect: "Allow", Resource: allow})
-	}
-	if len(deny) > 0 {
-		p.Statement = append(p.Statement, events.IAMPolicyStatement{Action: []string{"execute-api:Invoke"}, Effect: "Deny", Resource: deny})
+	for _, st := range []events.IAMPolicyStatement{{Effect: "Allow", Resource: allow}, {Effect: "Deny", Resource: deny}} {
+		if st.Action = []string{"execute-api:Invoke"}; len(st.Resource) > 0 {
+			p.Statement = append(p.Statement, st) // Allow first: the handler logs the first's effect
+		}
 	}
 	return p
 }
