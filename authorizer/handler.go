@@ -16,11 +16,8 @@ import (
 
 // Authorizer is the Lambda TOKEN authorizer. Create it once per process
 // (cold start) and give Handle to lambda.Start; it keeps the JWKS across
-// warm invocations. It is safe for concurrent use.
-//
-// It keeps no answers: API Gateway caches each token's policy for the
-// authorizer's result TTL (AuthorizerCacheTtl, ReauthorizeEvery), and that
-// is the cache.
+// warm invocations, and no answers: API Gateway caches each token's policy
+// (ReauthorizeEvery), and that is the cache. It is safe for concurrent use.
 type Authorizer struct {
 	issuer    string
 	audiences []string
@@ -31,11 +28,10 @@ type Authorizer struct {
 	log       *slog.Logger
 }
 
-// New builds an Authorizer and fetches the JWKS once, bounded by
-// Config.JWKSTimeout. An unreachable JWKS is not an error: it is logged, the
-// authorizer refuses what it cannot verify (reason jwks_unavailable) and
-// fetches again on demand, so it recovers without a restart. Only an
-// invalid Config is an error.
+// New checks cfg and fetches the JWKS once, within Config.JWKSTimeout. An
+// unreachable JWKS is logged, not an error: the authorizer refuses what it
+// cannot verify (reason jwks_unavailable) and fetches again on demand, so
+// it recovers without a restart.
 func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -52,12 +48,11 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 	return a, nil
 }
 
-// Handle answers one TOKEN authorizer event. Every token that fails
-// verification gets exactly the error "Unauthorized" (API Gateway's 401). A
-// verified token gets a policy for the whole stage; if its scopes permit no
-// route, that policy only denies (403). A methodArn that is no execute-api
-// method ARN is a configuration error (API Gateway's 500), never a token
-// problem.
+// Handle answers one TOKEN authorizer event. A token that fails
+// verification gets exactly the error "Unauthorized" (API Gateway's 401); a
+// verified one, a policy for the whole stage, which only denies (403) if its
+// scopes permit no route. A methodArn that is no execute-api method ARN is
+// a configuration error (API Gateway's 500), never a token problem.
 func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	start := time.Now()
 	d := decision{outcome: "unauthorized"}
@@ -84,8 +79,7 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 	if policy.Statement[0].Effect != "Allow" {
 		d.outcome, d.err = "deny", errNoScope
 	}
-	// API Gateway passes these to the backend at requestContext.authorizer;
-	// values must be strings, numbers or booleans.
+	// The backend sees these at requestContext.authorizer (scalars only).
 	values := map[string]any{"sub": d.id.subject, "scope": strings.Join(d.id.scopes, " ")}
 	if d.id.clientID != "" {
 		values["client_id"] = d.id.clientID
@@ -98,10 +92,9 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 var errNoScope = &ReasonError{"scope"}
 
 type decision struct {
-	outcome string // allow, deny, unauthorized, error
-	err     error
-	id      identity
-	token   string // the token's fingerprint; empty before extraction
+	outcome, token string // allow, deny, unauthorized or error; the token's fingerprint
+	err            error
+	id             identity
 }
 
 // extractBearerToken returns the token of an Authorization value of the form

@@ -10,20 +10,18 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// identity is what a verified access token says about its caller, and
-// what the decision log shows of a token.
+// identity is what a verified token says of its caller, for the answer and the log.
 type identity struct {
 	subject, clientID, keyID string
 	scopes                   []string
 }
 
-// verify checks a token with golang-jwt's parser: the alg against the
-// allow-list; the key from the configured JWKS by kid (never from the
-// token's jwk, jku, x5u or x5c headers), of a type that suits the alg; the
-// signature; then exp, nbf, iat and iss; then, here, aud, the token type
-// and sub. Claims are used only once the signature holds. An error wraps
-// one of the ErrXxx reasons; the identity holds what may be logged: the
-// kid and, once the signature held, the subject.
+// verify checks a token with golang-jwt's parser: alg on the allow-list;
+// the key from the JWKS by kid (never from jwk, jku, x5u or x5c headers)
+// and of a type that suits alg; the signature; exp, nbf, iat and iss; then,
+// here, aud, the token type and sub. An error wraps an ErrXxx reason; the
+// identity holds what may be logged: the kid, and the subject once the
+// signature held.
 func (a *Authorizer) verify(ctx context.Context, token string) (identity, error) {
 	var claims accessClaims
 	var id identity
