@@ -121,23 +121,20 @@ func (snap *keySnapshot) find(kid string) (verificationKey, error) {
 	return verificationKey{}, ErrMissingKID
 }
 
-// check refuses a key whose JWK names another alg, or whose type cannot
-// produce the token's alg.
+// check refuses a key whose type cannot produce the token's alg, or whose
+// JWK names another alg.
 func (k verificationKey) check(alg string) error {
-	if k.alg != "" && k.alg != alg {
-		return fmt.Errorf("%w: key %q is for %s, token says %s", ErrAlgorithm, k.kid, k.alg, alg)
-	}
-	ok := false
+	fits := false
 	switch pub := k.key.(type) {
 	case *rsa.PublicKey:
-		ok = strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
+		fits = strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
 	case *ecdsa.PublicKey:
-		ok = alg == "ES256" && pub.Curve == elliptic.P256() || alg == "ES384" && pub.Curve == elliptic.P384() || alg == "ES512" && pub.Curve == elliptic.P521()
+		fits = alg == map[elliptic.Curve]string{elliptic.P256(): "ES256", elliptic.P384(): "ES384", elliptic.P521(): "ES512"}[pub.Curve]
 	case ed25519.PublicKey:
-		ok = alg == "EdDSA"
+		fits = alg == "EdDSA"
 	}
-	if !ok {
-		return fmt.Errorf("%w: key %q cannot verify %s", ErrAlgorithm, k.kid, alg)
+	if !fits || k.alg != "" && k.alg != alg {
+		return fmt.Errorf("%w: key %q (JWK alg %q) cannot verify %s", ErrAlgorithm, k.kid, k.alg, alg)
 	}
 	return nil
 }

@@ -1,11 +1,16 @@
 package authorizer
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -109,3 +114,122 @@ func (a *Authorizer) checkAudience(c *accessClaims) error {
 	}
 	return fmt.Errorf("%w: no aud, and no Cognito access token for a configured client_id", ErrAudience)
 }
+
+// accessClaims are the claims of an OIDC access token this package reads.
+// golang-jwt validates exp, nbf, iat and iss through the embedded
+// RegisteredClaims.
+type accessClaims struct {
+	jwt.RegisteredClaims
+	Scope    []string // RFC 9068 "scope": space-separated string (some IdPs: array)
+	Scp      []string // Okta, Entra ID "scp": array or space-separated string
+	ClientID string   // RFC 9068, Auth0, Cognito "client_id"
+	AZP      string   // Auth0, Entra ID v2 "azp": authorized party
+	CID      string   // Okta "cid"
+	AppID    string   // Entra ID v1 "appid"
+	TokenUse string   // Cognito "token_use": "access" or "id"
+}
+
+// UnmarshalJSON reads the payload by exact member names (RFC 7519 section
+// 4). encoding/json alone would match "ISS" or "Iss" to the iss field and
+// let the last of two members win, so a look-alike could stand in for a
+// claim. Here a member counts only under its exact name, and a payload that
+// names any member twice is refused.
+func (c *accessClaims) UnmarshalJSON(b []byte) error {
+	members, err := objectMembers(b)
+	if err != nil {
+		return err
+	}
+	*c = accessClaims{}
+	strs := map[string]*string{"iss": &c.Issuer, "sub": &c.Subject, "client_id": &c.ClientID,
+		"azp": &c.AZP, "cid": &c.CID, "appid": &c.AppID, "token_use": &c.TokenUse}
+	dates := map[string]**jwt.NumericDate{"exp": &c.ExpiresAt, "nbf": &c.NotBefore, "iat": &c.IssuedAt}
+	lists := map[string]*[]string{"scope": &c.Scope, "scp": &c.Scp}
+	for name, raw := range members {
+		switch {
+		case name == "aud":
+			err = json.Unmarshal(raw, &c.Audience) // a string or an array, each value whole
+		case strs[name] != nil:
+			err = json.Unmarshal(raw, strs[name])
+		case dates[name] != nil:
+			*dates[name], err = numericDate(raw)
+		case lists[name] != nil:
+			*lists[name], err = scopeList(raw)
+		}
+		if err != nil {
+			return fmt.Errorf("claim %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// objectMembers splits a JSON object into its members, refusing a member
+// name that appears twice (RFC 7519 section 4 allows a parser to refuse
+// them; taking the last would let a second "iss" override the first).
+func objectMembers(b []byte) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errors.New("the payload is not a JSON object")
+	}
+	members := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		name, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		if _, dup := members[name]; dup {
+			return nil, fmt.Errorf("member %.32q appears twice", name)
+		}
+		members[name] = raw
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, err
+	}
+	return members, nil
+}
+
+// numericDate reads exp, nbf or iat: a JSON number of seconds, never a
+// string (jwt.NumericDate would accept "1700000000").
+func numericDate(raw json.RawMessage) (*jwt.NumericDate, error) {
+	var v *float64
+	if err := json.Unmarshal(raw, &v); err != nil || v != nil && math.Abs(*v) > 1e13 {
+		return nil, errors.New("want a number of seconds within the next 300,000 years")
+	}
+	if v == nil {
+		return nil, nil
+	}
+	return jwt.NewNumericDate(time.UnixMilli(int64(*v * 1000))), nil
+}
+
+// scopeList reads scope or scp: a space-separated string, or an array of
+// strings (each of which may hold several, space-separated).
+func scopeList(raw json.RawMessage) ([]string, error) {
+	var values jwt.ClaimStrings // a string or an array of strings; null elements refused
+	if err := json.Unmarshal(raw, &values); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, v := range values {
+		out = append(out, strings.Fields(v)...)
+	}
+	return out, nil
+}
+
+// scopes merges scope and scp, without duplicates, in order.
+func (c *accessClaims) scopes() []string {
+	var out []string
+	for _, s := range slices.Concat(c.Scope, c.Scp) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// clientID is the OAuth client the token was issued to, by whichever claim
+// the IdP uses for it.
+func (c *accessClaims) clientID() string { return cmp.Or(c.ClientID, c.AZP, c.CID, c.AppID) }
