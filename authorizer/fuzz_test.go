@@ -54,7 +54,7 @@ func FuzzHandle(f *testing.F) {
 			if resp.PrincipalID != "user-123" || len(resp.PolicyDocument.Statement) == 0 {
 				t.Fatalf("policy without a verified principal: %+v", resp)
 			}
-		case err.Error() == "Unauthorized", errors.Is(err, ErrInvalidMethodARN):
+		case err.Error() == "Unauthorized", errors.Is(err, errInvalidMethodARN):
 		default:
 			t.Fatalf("unexpected error %v", err)
 		}

@@ -90,7 +90,7 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 
 // errNoScope is the log reason of a verified token whose scopes permit no
 // route: not a failure (no error is returned), a Deny policy.
-var errNoScope = &ReasonError{"scope"}
+var errNoScope = &reasonError{"scope"}
 
 type decision struct {
 	outcome, token string // allow, deny, unauthorized or error; the token's fingerprint
@@ -106,15 +106,15 @@ var bearer = regexp.MustCompile(`^(?i:bearer) +([^\x00-\x20\x7f]+) *$`)
 // over MaxTokenBytes are refused before anything else looks at them.
 func extractBearerToken(header string) (string, error) {
 	if len(header) > MaxTokenBytes {
-		return "", ErrOversized
+		return "", errOversized
 	}
 	if m := bearer.FindStringSubmatch(header); m != nil {
 		return m[1], nil
 	}
 	if strings.TrimSpace(header) == "" {
-		return "", ErrMissingToken
+		return "", errMissingToken
 	}
-	return "", ErrScheme
+	return "", errScheme
 }
 
 // fingerprint is what the logs show of a token: the first 12 hex digits of
@@ -130,8 +130,8 @@ func fingerprint(token string) string {
 func (a *Authorizer) logDecision(ctx context.Context, methodARN string, d decision, took time.Duration) {
 	reason, level := "ok", slog.LevelInfo
 	if d.err != nil {
-		reason = Reason(d.err)
-		if d.outcome == "error" || reason == ErrJWKSUnavailable.Code {
+		reason = reasonCode(d.err)
+		if d.outcome == "error" || reason == errJWKSUnavailable.code {
 			level = slog.LevelError
 		}
 	}

@@ -78,7 +78,7 @@ func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
 	start := time.Now()
 	if err := ks.refresh(ctx); err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
-			slog.String("reason", ErrJWKSUnavailable.Code), slog.String("detail", oneLine(err)),
+			slog.String("reason", errJWKSUnavailable.code), slog.String("detail", oneLine(err)),
 			slog.Int64("duration_us", time.Since(start).Microseconds()))
 	}
 }
@@ -92,13 +92,13 @@ func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, er
 	stale := len(snap.all) > 0 && ks.now().Sub(snap.fetchedAt) > KeyMaxAge
 	if (err != nil || stale) && ks.refetch.AllowN(ks.now(), 1) {
 		if ferr := ks.refresh(ctx); ferr != nil && err != nil {
-			return verificationKey{}, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ferr)
+			return verificationKey{}, fmt.Errorf("%w: %w", errJWKSUnavailable, ferr)
 		}
 		snap = ks.current.Load()
 		k, err = snap.find(kid)
 	}
 	if err != nil && len(snap.all) == 0 {
-		return verificationKey{}, fmt.Errorf("%w: no keys held, next fetch within %s", ErrJWKSUnavailable, KeyRefreshInterval)
+		return verificationKey{}, fmt.Errorf("%w: no keys held, next fetch within %s", errJWKSUnavailable, KeyRefreshInterval)
 	}
 	if err != nil {
 		return verificationKey{}, err
@@ -114,11 +114,11 @@ func (snap *keySnapshot) find(kid string) (verificationKey, error) {
 	}
 	switch {
 	case kid != "":
-		return verificationKey{}, fmt.Errorf("%w: %.64q", ErrUnknownKID, kid)
+		return verificationKey{}, fmt.Errorf("%w: %.64q", errUnknownKID, kid)
 	case len(snap.all) == 1:
 		return snap.all[0], nil
 	}
-	return verificationKey{}, ErrMissingKID
+	return verificationKey{}, errMissingKID
 }
 
 // check refuses a key whose type cannot produce the token's alg, or whose
@@ -134,7 +134,7 @@ func (k verificationKey) check(alg string) error {
 		fits = alg == "EdDSA"
 	}
 	if !fits || k.alg != "" && k.alg != alg {
-		return fmt.Errorf("%w: key %q (JWK alg %q) cannot verify %s", ErrAlgorithm, k.kid, k.alg, alg)
+		return fmt.Errorf("%w: key %q (JWK alg %q) cannot verify %s", errAlgorithm, k.kid, k.alg, alg)
 	}
 	return nil
 }
@@ -228,14 +228,13 @@ func (ks *keySet) getJSON(ctx context.Context, url string, v any) error {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: status %d", url, resp.StatusCode)
-	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocumentBytes+1))
-	if err == nil && len(body) > maxDocumentBytes {
+	switch {
+	case resp.StatusCode != http.StatusOK:
+		err = fmt.Errorf("status %d", resp.StatusCode)
+	case err == nil && len(body) > maxDocumentBytes:
 		err = fmt.Errorf("over %d bytes", maxDocumentBytes)
-	}
-	if err == nil {
+	case err == nil:
 		err = json.Unmarshal(body, v)
 	}
 	if err != nil {

@@ -31,16 +31,13 @@ var pathParam = regexp.MustCompile(`\{[^}]*\}`)
 
 var ruleMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"}
 
-// resources are the rule's parts of execute-api ARNs, one for each spelling
-// of the path API Gateway routes to the rule's resource: "GET/pets/*/secret"
-// and "GET/pets/*/secret/". API Gateway routes /pets/1/secret/ (and
-// /pets/1/secret//: runs of slashes count as one) to /pets/{petId}/secret
-// and keeps the trailing slash in the method ARN, so a Deny naming only the
-// first spelling would be escaped by the second, and an Allow would refuse
-// it. No wildcard is added: a Deny must not reach deeper routes that other
-// rules allow. A rule for any method names each method: a "*" in the
-// method's place would also match across "/" into the path ("*/me" matches
-// "DELETE/admin/users/me").
+// resources are the rule's parts of execute-api ARNs, one per spelling of
+// the path that API Gateway routes to the rule's resource. It routes
+// /pets/1/secret/ and /pets/1/secret// (runs of slashes count as one) to
+// /pets/{petId}/secret, and keeps one trailing slash in the method ARN: so
+// "GET/pets/*/secret" and "GET/pets/*/secret/", and no wildcard, which in a
+// Deny would reach deeper routes other rules allow. ANY names each method:
+// a "*" there would match across "/" ("*/me" matches "DELETE/admin/me").
 func (r RouteRule) resources() []string {
 	path := pathParam.ReplaceAllString(r.Path[1:], "*") // {petId}, {proxy+}
 	methods := []string{r.Method}
@@ -99,25 +96,23 @@ var ruleSyntax = regexp.MustCompile(`^(\S+)\s+(\S+?)\s*=(.*)$`)
 // resources are: unreserved characters and "*", or a {param}.
 var rulePath = regexp.MustCompile(`^(/|(/([A-Za-z0-9._~*-]+|\{[A-Za-z0-9._-]+\+?\}))+)$`)
 
-// methodARN matches an execute-api method ARN,
-// arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{VERB}/{path},
-// naming one method of one deployed stage: no wildcard before the path.
-// The first group is the part that covers every route of the stage.
+// methodARN matches arn:{partition}:execute-api:{region}:{account}:{apiId}/
+// {stage}/{VERB}/{path} without wildcards before the path; its first group
+// covers every route of the stage.
 var methodARN = regexp.MustCompile(`^(arn:[^:*?/\s]+:execute-api:[^:*?/\s]+:[^:*?/\s]+:[^:*?/\s]+/[^:*?/\s]+)/[^:*?/\s]+(/.*)?$`)
 
 func stageARN(arn string) (string, error) {
 	m := methodARN.FindStringSubmatch(arn)
 	if len(arn) > 2048 || m == nil {
-		return "", fmt.Errorf("%w: %.256q", ErrInvalidMethodARN, arn)
+		return "", fmt.Errorf("%w: %.256q", errInvalidMethodARN, arn)
 	}
 	return m[1], nil
 }
 
 // buildPolicy answers for the whole stage: Allow for each route the scopes
-// permit, an explicit Deny for every other route. API Gateway caches the
-// policy per token and reuses it for every route, so a policy that only named
-// the invoked method would wrongly refuse the token's next, different call.
-// A token that permits nothing gets a policy with only the Deny (a 403).
+// permit, an explicit Deny for the others. API Gateway caches the policy per
+// token and reuses it for every route, so a policy naming only the invoked
+// method would wrongly refuse the token's next call elsewhere.
 func buildPolicy(stageARN string, rules []RouteRule, scopes []string) events.APIGatewayCustomAuthorizerPolicy {
 	var allow, deny []string
 	for _, r := range rules {

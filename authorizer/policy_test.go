@@ -127,7 +127,7 @@ func TestStageARN(t *testing.T) {
 		"arn:aws:execute-api:us-east-1:123456789012:abc/prod//pets", "arn:aws:execute-api:us-east-1:123:abc/prod/GET/" + strings.Repeat("a", 3000),
 		"arn:aws:execute-api:us-east-1:123456789012:abc/prod/G T/pets",
 	} {
-		if _, err := stageARN(bad); !errors.Is(err, ErrInvalidMethodARN) {
+		if _, err := stageARN(bad); !errors.Is(err, errInvalidMethodARN) {
 			t.Errorf("stageARN(%q) err = %v", bad, err)
 		}
 	}
