@@ -65,7 +65,7 @@ func benchTokens(b testing.TB) (*env, []string) {
 			pool = append(pool, testissuer.Sign(b, "key-a", c, nil))
 		}
 	})
-	poolEnv.auth.log = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	poolEnv.auth.cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	return poolEnv, pool
 }
 

@@ -35,7 +35,7 @@ func FuzzExtractBearerToken(f *testing.F) {
 // token that verifies, exactly "Unauthorized", or a method ARN error.
 func FuzzHandle(f *testing.F) {
 	e := newEnv(f)
-	e.auth.log = slog.New(slog.NewJSONHandler(io.Discard, nil)) // millions of lines otherwise
+	e.auth.cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil)) // millions of lines otherwise
 	valid := testissuer.Sign(f, "key-a", e.claims(), nil)
 	parts := strings.Split(valid, ".")
 	for _, s := range []string{

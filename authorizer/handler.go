@@ -20,13 +20,9 @@ import (
 // warm invocations, and no answers: API Gateway caches each token's policy
 // (ReauthorizeEvery), and that is the cache. It is safe for concurrent use.
 type Authorizer struct {
-	issuer    string
-	audiences []string
-	algs      []string
-	rules     []RouteRule
-	keys      *keySet
-	parser    *jwt.Parser
-	log       *slog.Logger
+	cfg    Config // checked, with its defaults
+	keys   *keySet
+	parser *jwt.Parser
 }
 
 // New checks cfg and fetches the JWKS once, within Config.JWKSTimeout. An
@@ -38,9 +34,7 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Authorizer{
-		issuer: cfg.Issuer, audiences: cfg.Audiences, algs: cfg.Algorithms, rules: cfg.Rules,
-		keys: newKeySet(cfg), log: cfg.Logger,
+	a := &Authorizer{cfg: cfg, keys: newKeySet(cfg),
 		parser: jwt.NewParser(jwt.WithValidMethods(cfg.Algorithms), jwt.WithStrictDecoding(),
 			jwt.WithIssuer(cfg.Issuer), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
 			jwt.WithLeeway(cfg.ClockSkew), jwt.WithTimeFunc(cfg.Now)),
@@ -75,7 +69,7 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 		d.err = err
 		return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
 	}
-	policy := buildPolicy(stage, a.rules, d.id.scopes)
+	policy := buildPolicy(stage, a.cfg.Rules, d.id.scopes)
 	d.outcome = "allow"
 	if policy.Statement[0].Effect != "Allow" {
 		d.outcome, d.err = "deny", errNoScope
@@ -148,7 +142,7 @@ func (a *Authorizer) logDecision(ctx context.Context, methodARN string, d decisi
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		attrs = append(attrs, slog.String("request_id", lc.AwsRequestID))
 	}
-	a.log.LogAttrs(ctx, level, "authorizer decision", attrs...)
+	a.cfg.Logger.LogAttrs(ctx, level, "authorizer decision", attrs...)
 }
 
 func oneLine(err error) string {

@@ -38,11 +38,8 @@ const (
 // an unknown kid causes at most one fetch per KeyRefreshInterval and never
 // waits for one; a failed fetch keeps the keys already held.
 type keySet struct {
-	issuer  string
-	jwksURI string // configured, or found by discovery; guarded by mu
-	client  *http.Client
-	timeout time.Duration
-	now     func() time.Time
+	cfg     Config
+	jwksURI string        // configured, or found by discovery; guarded by mu
 	refetch *rate.Limiter // fetches for unknown kids and stale keys
 	mu      sync.Mutex    // one fetch at a time
 	current atomic.Pointer[keySnapshot]
@@ -60,11 +57,7 @@ type verificationKey struct {
 }
 
 func newKeySet(cfg Config) *keySet {
-	ks := &keySet{
-		issuer: cfg.Issuer, jwksURI: cfg.JWKSURI, client: cfg.HTTPClient,
-		timeout: cfg.JWKSTimeout, now: cfg.Now,
-		refetch: rate.NewLimiter(rate.Every(KeyRefreshInterval), 1),
-	}
+	ks := &keySet{cfg: cfg, jwksURI: cfg.JWKSURI, refetch: rate.NewLimiter(rate.Every(KeyRefreshInterval), 1)}
 	ks.current.Store(&keySnapshot{})
 	return ks
 }
@@ -74,7 +67,7 @@ func newKeySet(cfg Config) *keySet {
 // KeyRefreshInterval later (the fetch spends the limiter's allowance, so
 // the requests right after a failed cold start do not wait on the IdP).
 func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
-	ks.refetch.AllowN(ks.now(), 1)
+	ks.refetch.AllowN(ks.cfg.Now(), 1)
 	start := time.Now()
 	if err := ks.refresh(ctx); err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
@@ -89,8 +82,8 @@ func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
 func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, error) {
 	snap := ks.current.Load()
 	k, err := snap.find(kid)
-	stale := len(snap.all) > 0 && ks.now().Sub(snap.fetchedAt) > KeyMaxAge
-	if (err != nil || stale) && ks.refetch.AllowN(ks.now(), 1) {
+	stale := len(snap.all) > 0 && ks.cfg.Now().Sub(snap.fetchedAt) > KeyMaxAge
+	if (err != nil || stale) && ks.refetch.AllowN(ks.cfg.Now(), 1) {
 		if ferr := ks.refresh(ctx); ferr != nil && err != nil {
 			return verificationKey{}, fmt.Errorf("%w: %w", errJWKSUnavailable, ferr)
 		}
@@ -144,7 +137,7 @@ func (k verificationKey) check(alg string) error {
 func (ks *keySet) refresh(ctx context.Context) (err error) {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, ks.timeout)
+	ctx, cancel := context.WithTimeout(ctx, ks.cfg.JWKSTimeout)
 	defer cancel()
 	if ks.jwksURI == "" {
 		if ks.jwksURI, err = ks.discover(ctx); err != nil {
@@ -155,7 +148,7 @@ func (ks *keySet) refresh(ctx context.Context) (err error) {
 	if err := ks.getJSON(ctx, ks.jwksURI, &set); err != nil {
 		return fmt.Errorf("fetch JWKS: %w", err)
 	}
-	snap := &keySnapshot{byKID: map[string]verificationKey{}, fetchedAt: ks.now()}
+	snap := &keySnapshot{byKID: map[string]verificationKey{}, fetchedAt: ks.cfg.Now()}
 	for _, m := range set.Keys {
 		k, ok := usableKey(m)
 		if _, dup := snap.byKID[k.kid]; !ok || dup {
@@ -202,12 +195,12 @@ func (ks *keySet) discover(ctx context.Context) (string, error) {
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
 	}
-	u := strings.TrimSuffix(ks.issuer, "/") + "/.well-known/openid-configuration"
+	u := strings.TrimSuffix(ks.cfg.Issuer, "/") + "/.well-known/openid-configuration"
 	if err := ks.getJSON(ctx, u, &doc); err != nil {
 		return "", fmt.Errorf("discovery: %w", err)
 	}
-	if doc.Issuer != ks.issuer {
-		return "", fmt.Errorf("discovery: document names issuer %q, configured %q", doc.Issuer, ks.issuer)
+	if doc.Issuer != ks.cfg.Issuer {
+		return "", fmt.Errorf("discovery: document names issuer %q, configured %q", doc.Issuer, ks.cfg.Issuer)
 	}
 	if err := checkFetchURL(doc.JWKSURI); err != nil {
 		return "", fmt.Errorf("discovery: jwks_uri: %w", err)
@@ -223,7 +216,7 @@ func (ks *keySet) getJSON(ctx context.Context, url string, v any) error {
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := ks.client.Do(req)
+	resp, err := ks.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return err
 	}

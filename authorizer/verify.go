@@ -45,7 +45,7 @@ func (a *Authorizer) verify(ctx context.Context, token string) (identity, error)
 		return id, err
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return id, fmt.Errorf("%w: %v", errMalformed, err)
-	case tok != nil && (tok.Method == nil || !slices.Contains(a.algs, tok.Method.Alg())):
+	case tok != nil && (tok.Method == nil || !slices.Contains(a.cfg.Algorithms, tok.Method.Alg())):
 		return id, fmt.Errorf("%w: alg %.16q", errAlgorithm, tok.Header["alg"])
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return id, errSignature
@@ -61,8 +61,8 @@ func (a *Authorizer) verify(ctx context.Context, token string) (identity, error)
 		return id, errExpired
 	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return id, errNotYetValid
-	case claims.Issuer != a.issuer: // wrong or missing
-		return id, fmt.Errorf("%w: %.128q is not the configured issuer %q", errIssuer, claims.Issuer, a.issuer)
+	case claims.Issuer != a.cfg.Issuer: // wrong or missing
+		return id, fmt.Errorf("%w: %.128q is not the configured issuer %q", errIssuer, claims.Issuer, a.cfg.Issuer)
 	default:
 		return id, fmt.Errorf("%w: %v", errMalformed, err)
 	}
@@ -104,12 +104,12 @@ func (a *Authorizer) checkAudience(c *accessClaims) error {
 		return fmt.Errorf("%w: token_use %.16q", errTokenType, c.TokenUse)
 	}
 	if len(c.Audience) > 0 {
-		if slices.ContainsFunc(c.Audience, func(aud string) bool { return slices.Contains(a.audiences, aud) }) {
+		if slices.ContainsFunc(c.Audience, func(aud string) bool { return slices.Contains(a.cfg.Audiences, aud) }) {
 			return nil
 		}
 		return fmt.Errorf("%w: aud %.128q", errAudience, []string(c.Audience))
 	}
-	if c.TokenUse == "access" && c.ClientID != "" && slices.Contains(a.audiences, c.ClientID) {
+	if c.TokenUse == "access" && c.ClientID != "" && slices.Contains(a.cfg.Audiences, c.ClientID) {
 		return nil
 	}
 	return fmt.Errorf("%w: no aud, and no Cognito access token for a configured client_id", errAudience)
