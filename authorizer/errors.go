@@ -40,6 +40,5 @@ func reasonCode(err error) string {
 	return "internal"
 }
 
-// errUnauthorized is the only error API Gateway turns into a 401: the message
-// must be exactly "Unauthorized". Anything else becomes a 500.
+// errUnauthorized is the only error API Gateway answers with a 401.
 var errUnauthorized = errors.New("Unauthorized") //nolint:staticcheck // API Gateway matches this exact string.

@@ -82,8 +82,7 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 	return events.APIGatewayCustomAuthorizerResponse{PrincipalID: d.id.subject, PolicyDocument: policy, Context: values}, nil
 }
 
-// errNoScope is the log reason of a verified token whose scopes permit no
-// route: not a failure (no error is returned), a Deny policy.
+// errNoScope is the log reason of a Deny-only policy (no error is returned).
 var errNoScope = &reasonError{"scope"}
 
 type decision struct {
@@ -111,16 +110,14 @@ func extractBearerToken(header string) (string, error) {
 	return "", errScheme
 }
 
-// fingerprint is what the logs show of a token: the first 12 hex digits of
-// its SHA-256, enough to correlate lines about one token, useless to anyone
-// who would replay it.
+// fingerprint is what the logs show of a token: 12 hex digits of its
+// SHA-256, enough to correlate lines, useless to replay.
 func fingerprint(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:6])
 }
 
-// logDecision writes the one line per decision. It never logs the token:
-// only the first 12 hex digits of its SHA-256.
+// logDecision writes the one line per decision, never with the token.
 func (a *Authorizer) logDecision(ctx context.Context, methodARN string, d decision, took time.Duration) {
 	reason, level := "ok", slog.LevelInfo
 	if d.err != nil {

@@ -24,11 +24,8 @@ import (
 )
 
 const (
-	// maxDocumentBytes bounds a discovery document or JWKS response.
-	maxDocumentBytes = 1 << 20
-	// minRSABits is the smallest RSA key used (NIST SP 800-131A); crypto/rsa
-	// alone would accept 1024 bits.
-	minRSABits = 2048
+	maxDocumentBytes = 1 << 20 // a discovery document or JWKS
+	minRSABits       = 2048    // NIST SP 800-131A; crypto/rsa alone accepts 1024 bits
 )
 
 // keySet holds the issuer's verification keys across warm invocations.
@@ -62,10 +59,9 @@ func newKeySet(cfg Config) *keySet {
 	return ks
 }
 
-// coldStart is New's fetch. A failure is logged, not returned: the
-// authorizer refuses what it cannot verify and fetches again on demand,
-// KeyRefreshInterval later (the fetch spends the limiter's allowance, so
-// the requests right after a failed cold start do not wait on the IdP).
+// coldStart is New's fetch. A failure is logged: the authorizer fetches
+// again on demand, KeyRefreshInterval later (this fetch spends the
+// limiter's allowance, so requests right after it do not wait on the IdP).
 func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
 	ks.refetch.AllowN(ks.cfg.Now(), 1)
 	start := time.Now()

@@ -54,13 +54,9 @@ func (r RouteRule) resources() []string {
 	return out
 }
 
-// ParseRouteRules reads rules of the form
-//
-//	GET /pets=pets:read,GET /pets/*=pets:read,POST /pets=pets:write,GET /me=
-//
-// Rules are separated by commas; in each, the scopes after "=" are separated
-// by spaces, and any one of them admits the token. Nothing after "=" means any
-// valid token.
+// ParseRouteRules reads comma-separated rules such as DefaultRouteScopes:
+// in each, any one of the space-separated scopes after "=" admits a token;
+// nothing after "=" admits any valid token.
 func ParseRouteRules(s string) ([]RouteRule, error) {
 	var rules []RouteRule
 	for _, raw := range strings.Split(s, ",") {

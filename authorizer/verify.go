@@ -25,8 +25,7 @@ type identity struct {
 // the key from the JWKS by kid (never from jwk, jku, x5u or x5c headers)
 // and of a type that suits alg; the signature; exp, nbf, iat and iss; then,
 // here, aud, the token type and sub. An error wraps an errXxx reason; the
-// identity holds what may be logged: the kid, and the subject once the
-// signature held.
+// identity holds the kid, and the subject once the signature held.
 func (a *Authorizer) verify(ctx context.Context, token string) (identity, error) {
 	var claims accessClaims
 	var id identity
@@ -87,11 +86,8 @@ func checkHeader(h map[string]any) error {
 			return fmt.Errorf("%w: kid is not a string", errMalformed)
 		}
 	}
-	if typ, ok := h["typ"]; ok {
-		s, _ := typ.(string)
-		if !slices.Contains([]string{"jwt", "at+jwt", "application/at+jwt"}, strings.ToLower(s)) {
-			return fmt.Errorf("%w: typ %.32q", errTokenType, s)
-		}
+	if typ, ok := h["typ"]; ok && !slices.Contains([]string{"jwt", "at+jwt", "application/at+jwt"}, strings.ToLower(fmt.Sprint(typ))) {
+		return fmt.Errorf("%w: typ %.32q", errTokenType, fmt.Sprint(typ))
 	}
 	return nil
 }
@@ -120,13 +116,13 @@ func (a *Authorizer) checkAudience(c *accessClaims) error {
 // RegisteredClaims.
 type accessClaims struct {
 	jwt.RegisteredClaims
-	Scope    []string // RFC 9068 "scope": space-separated string (some IdPs: array)
-	Scp      []string // Okta, Entra ID "scp": array or space-separated string
-	ClientID string   // RFC 9068, Auth0, Cognito "client_id"
-	AZP      string   // Auth0, Entra ID v2 "azp": authorized party
-	CID      string   // Okta "cid"
-	AppID    string   // Entra ID v1 "appid"
-	TokenUse string   // Cognito "token_use": "access" or "id"
+	Scope    jwt.ClaimStrings // RFC 9068 "scope": space-separated string (some IdPs: array)
+	Scp      jwt.ClaimStrings // Okta, Entra ID "scp": array or space-separated string
+	ClientID string           // RFC 9068, Auth0, Cognito "client_id"
+	AZP      string           // Auth0, Entra ID v2 "azp": authorized party
+	CID      string           // Okta "cid"
+	AppID    string           // Entra ID v1 "appid"
+	TokenUse string           // Cognito "token_use": "access" or "id"
 }
 
 // UnmarshalJSON reads the payload by exact member names (RFC 7519 section
@@ -140,20 +136,16 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*c = accessClaims{}
-	strs := map[string]*string{"iss": &c.Issuer, "sub": &c.Subject, "client_id": &c.ClientID,
-		"azp": &c.AZP, "cid": &c.CID, "appid": &c.AppID, "token_use": &c.TokenUse}
+	// jwt.ClaimStrings reads a string or an array of strings, each whole.
+	fields := map[string]any{"iss": &c.Issuer, "sub": &c.Subject, "aud": &c.Audience, "scope": &c.Scope, "scp": &c.Scp,
+		"client_id": &c.ClientID, "azp": &c.AZP, "cid": &c.CID, "appid": &c.AppID, "token_use": &c.TokenUse}
 	dates := map[string]**jwt.NumericDate{"exp": &c.ExpiresAt, "nbf": &c.NotBefore, "iat": &c.IssuedAt}
-	lists := map[string]*[]string{"scope": &c.Scope, "scp": &c.Scp}
 	for name, raw := range members {
 		switch {
-		case name == "aud":
-			err = json.Unmarshal(raw, &c.Audience) // a string or an array, each value whole
-		case strs[name] != nil:
-			err = json.Unmarshal(raw, strs[name])
+		case fields[name] != nil:
+			err = json.Unmarshal(raw, fields[name])
 		case dates[name] != nil:
 			*dates[name], err = numericDate(raw)
-		case lists[name] != nil:
-			*lists[name], err = scopeList(raw)
 		}
 		if err != nil {
 			return fmt.Errorf("claim %q: %w", name, err)
@@ -197,7 +189,7 @@ func objectMembers(b []byte) (map[string]json.RawMessage, error) {
 func numericDate(raw json.RawMessage) (*jwt.NumericDate, error) {
 	var v *float64
 	if err := json.Unmarshal(raw, &v); err != nil || v != nil && math.Abs(*v) > 1e13 {
-		return nil, errors.New("want a number of seconds within the next 300,000 years")
+		return nil, errors.New("want a number of seconds, under 1e13")
 	}
 	if v == nil {
 		return nil, nil
@@ -205,24 +197,11 @@ func numericDate(raw json.RawMessage) (*jwt.NumericDate, error) {
 	return jwt.NewNumericDate(time.UnixMilli(int64(*v * 1000))), nil
 }
 
-// scopeList reads scope or scp: a space-separated string, or an array of
-// strings (each of which may hold several, space-separated).
-func scopeList(raw json.RawMessage) ([]string, error) {
-	var values jwt.ClaimStrings // a string or an array of strings; null elements refused
-	if err := json.Unmarshal(raw, &values); err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, v := range values {
-		out = append(out, strings.Fields(v)...)
-	}
-	return out, nil
-}
-
-// scopes merges scope and scp, without duplicates, in order.
+// scopes merges scope and scp, each value of which may hold several
+// space-separated scopes, without duplicates, in order.
 func (c *accessClaims) scopes() []string {
 	var out []string
-	for _, s := range slices.Concat(c.Scope, c.Scp) {
+	for _, s := range strings.Fields(strings.Join(slices.Concat(c.Scope, c.Scp), " ")) {
 		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
