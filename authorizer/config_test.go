@@ -1,9 +1,13 @@
 package authorizer
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/example/petstore-oidc/internal/testissuer"
+	"github.com/example/petstore-oidc/internal/testlog"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -100,6 +104,50 @@ func TestExtractBearerToken(t *testing.T) {
 		got, err := extractBearerToken(tt.in)
 		if got != tt.want || err != tt.err {
 			t.Errorf("extractBearerToken(%.20q) = %q, %v; want %q, %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+// A Config built in code is checked as strictly as one from the
+// environment: New refuses it, naming the field, and never fills in a
+// value that is out of range.
+func TestNewRefusesABadConfig(t *testing.T) {
+	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
+	tests := []struct {
+		name string
+		set  func(*Config)
+		want string
+	}{
+		{"no issuer", func(c *Config) { c.Issuer = "" }, "ISSUER is required"},
+		{"plain http issuer", func(c *Config) { c.Issuer = "http://idp.example.com" }, "must use https"},
+		{"issuer not a URL", func(c *Config) { c.Issuer = "idp.example.com" }, "not an absolute URL"},
+		{"plain http JWKS", func(c *Config) { c.JWKSURI = "http://idp.example.com/jwks" }, "JWKS_URI"},
+		{"no audience", func(c *Config) { c.Audiences = nil }, "AUDIENCE is required"},
+		{"an empty audience", func(c *Config) { c.Audiences = []string{"api", ""} }, "AUDIENCE is required"},
+		{"no rules", func(c *Config) { c.Rules = nil }, "at least one rule"},
+		{"rule without a leading slash", func(c *Config) { c.Rules = []RouteRule{{Method: "GET", Path: "pets"}} }, "not a valid rule"},
+		{"rule with a trailing slash", func(c *Config) { c.Rules = []RouteRule{{Method: "GET", Path: "/pets/"}} }, "not a valid rule"},
+		{"rule in lower case", func(c *Config) { c.Rules = []RouteRule{{Method: "get", Path: "/pets"}} }, "not a valid rule"},
+		{"rule with a comma in a scope", func(c *Config) { c.Rules = []RouteRule{{Method: "GET", Path: "/pets", Scopes: []string{"a,b"}}} }, "not a valid rule"},
+		{"HS256", func(c *Config) { c.Algorithms = []string{"HS256"} }, `"HS256" is not allowed`},
+		{"negative clock skew", func(c *Config) { c.ClockSkew = -time.Second }, "CLOCK_SKEW"},
+		{"clock skew over 5 minutes", func(c *Config) { c.ClockSkew = 6 * time.Minute }, "CLOCK_SKEW"},
+		{"JWKS timeout over 3 s", func(c *Config) { c.JWKSTimeout = 10 * time.Second }, "JWKSTimeout"},
+		{"negative JWKS timeout", func(c *Config) { c.JWKSTimeout = -time.Second }, "JWKSTimeout"},
+	}
+	for _, tt := range tests {
+		cfg := e.config(tt.set)
+		if a, err := New(context.Background(), cfg); err == nil || a != nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want it to mention %q", tt.name, err, tt.want)
+		}
+	}
+	if n := e.idp.Fetches(); n != 0 {
+		t.Errorf("a refused Config fetched the JWKS %d times", n)
+	}
+	// Loopback, and only loopback, may use plain http: the local IdP.
+	for _, issuer := range []string{"http://localhost:9000", "http://127.0.0.1:9000", "http://[::1]:9000"} {
+		if err := checkFetchURL(issuer); err != nil {
+			t.Errorf("%s: %v", issuer, err)
 		}
 	}
 }
