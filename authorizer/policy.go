@@ -35,7 +35,7 @@ var ruleMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPT
 // the path that API Gateway routes to the rule's resource. It routes
 // /pets/1/secret/ and /pets/1/secret// (runs of slashes count as one) to
 // /pets/{petId}/secret, and keeps one trailing slash in the method ARN: so
-// "GET/pets/*/secret" and "GET/pets/*/secret/", and no wildcard, which in a
+// "GET/pets/*/secret" and "GET/pets/*/secret/", and no "/*", which in a
 // Deny would reach deeper routes other rules allow. ANY names each method:
 // a "*" there would match across "/" ("*/me" matches "DELETE/admin/me").
 func (r RouteRule) resources() []string {
@@ -115,8 +115,8 @@ func buildPolicy(stageARN string, rules []RouteRule, scopes []string) events.API
 		for _, res := range r.resources() {
 			if r.permits(scopes) {
 				allow = append(allow, stageARN+"/"+res)
-			} else {
-				deny = append(deny, stageARN+"/"+res)
+			} else if deny = append(deny, stageARN+"/"+res); strings.HasSuffix(res, "/") {
+				deny = append(deny, stageARN+"/"+res+"/*") // more trailing slashes, should a method ARN keep them
 			}
 		}
 	}

@@ -55,7 +55,7 @@ func TestBuildPolicyShape(t *testing.T) {
 	if allow.Effect != "Allow" || strings.Join(allow.Resource, ",") != stage+"/GET/pets/*" {
 		t.Errorf("allow %+v", allow)
 	}
-	wantDeny := []string{stage + "/POST/pets", stage + "/POST/pets/"}
+	wantDeny := []string{stage + "/POST/pets", stage + "/POST/pets/", stage + "/POST/pets//*"}
 	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"} {
 		wantDeny = append(wantDeny, stage+"/"+m+"/admin/*")
 	}
@@ -136,7 +136,8 @@ func TestStageARN(t *testing.T) {
 // A route denied under an allowed wildcard stays denied under every
 // spelling of its path that API Gateway routes to it, as the local gateway
 // names them in method ARNs (runs of slashes collapsed, one trailing slash
-// kept); the Deny does not reach the routes beside or below it that the
+// kept), and under the spellings a method ARN would have if it kept every
+// slash; the Deny does not reach the routes beside or below it that the
 // rules allow. local/gateway's TestDeniedRouteUnderEverySpelling sends the
 // requests themselves.
 func TestDeniedRouteUnderEverySpelling(t *testing.T) {
@@ -153,6 +154,10 @@ func TestDeniedRouteUnderEverySpelling(t *testing.T) {
 		{"pets/1/secret", gateway.ExplicitDeny},
 		{"pets/1/secret/", gateway.ExplicitDeny},
 		{"pets/abc-7/secret/", gateway.ExplicitDeny},
+		{"pets/1/secret//", gateway.ExplicitDeny},  // were every slash kept
+		{"pets/1/secret///", gateway.ExplicitDeny}, // were every slash kept
+		{"pets//1/secret", gateway.ExplicitDeny},   // were every slash kept
+		{"pets/1//secret//", gateway.ExplicitDeny}, // were every slash kept
 		{"pets", gateway.Allow},
 		{"pets/", gateway.Allow},
 		{"pets/1", gateway.Allow},
