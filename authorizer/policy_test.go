@@ -1,6 +1,7 @@
 package authorizer
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -176,5 +177,24 @@ func TestDeniedRouteUnderEverySpelling(t *testing.T) {
 		if got, err := gateway.Evaluate(admin, arn); err != nil || got != gateway.Allow {
 			t.Errorf("admin, GET /%s: %v (%v), want Allow", tt.path, got, err)
 		}
+	}
+}
+
+// The read-only token's policy that docs/authorizer.md shows, whole.
+func TestReadOnlyPolicyDocument(t *testing.T) {
+	rules, err := ParseRouteRules(DefaultRouteScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(buildPolicy("arn:aws:execute-api:us-east-1:123456789012:abcdef1234/Prod", rules, []string{"openid", "pets:read"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/Prod/"
+	want := `{"Version":"2012-10-17","Statement":[` +
+		`{"Action":["execute-api:Invoke"],"Effect":"Allow","Resource":["` + arn + `GET/pets","` + arn + `GET/pets/","` + arn + `GET/pets/*","` + arn + `GET/me","` + arn + `GET/me/"]},` +
+		`{"Action":["execute-api:Invoke"],"Effect":"Deny","Resource":["` + arn + `POST/pets","` + arn + `POST/pets/","` + arn + `POST/pets//*"]}]}`
+	if string(got) != want {
+		t.Errorf("policy\n got %s\nwant %s", got, want)
 	}
 }
