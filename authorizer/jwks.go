@@ -74,7 +74,7 @@ func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
 
 // key returns the verification key for a token header's kid and alg,
 // fetching the JWKS again when the kid is unknown or the keys are older
-// than KeyMaxAge, as often as the limiters allow.
+// than KeyMaxAge, as often as the limiter allows.
 func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, error) {
 	snap := ks.current.Load()
 	k, err := snap.find(kid)
