@@ -32,6 +32,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzExtractBearerToken$$' -fuzztime $(or $(FUZZTIME),60000x) ./authorizer
 	go test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(or $(FUZZTIME),40000x) ./authorizer
 	go test -run '^$$' -fuzz '^FuzzLambdaHandler$$' -fuzztime $(or $(FUZZTIME),12000x) ./api
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(or $(FUZZTIME),30000x) ./local/samtemplate
 
 ## build: build each function's bootstrap as `sam build` does (linux/arm64, static) into build/<LogicalId>/
 build:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -20,6 +21,30 @@ func TestBannerTokenCommandFindsTheIdP(t *testing.T) {
 			Parameters: map[string]string{"StageName": "Prod"}})
 		if !strings.Contains(out.String(), tt.want) {
 			t.Errorf("issuer %s: the banner lacks %q:\n%s", tt.issuer, tt.want, out.String())
+		}
+	}
+}
+
+// TestCompilesLight: what `make local` compiles on a fresh machine stays
+// light. The template is read with yaml.v3, not a CloudFormation model
+// library (goformation alone was 249 packages and most of a cold build).
+// The bound leaves room for the AWS SDK's DynamoDB client.
+func TestCompilesLight(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := strings.Fields(string(out))
+	t.Logf("cmd/local compiles %d packages", len(deps))
+	if len(deps) > 520 {
+		t.Errorf("cmd/local compiles %d packages, more than 520", len(deps))
+	}
+	for _, d := range deps {
+		if strings.Contains(d, "goformation") {
+			t.Errorf("cmd/local depends on %s", d)
 		}
 	}
 }

@@ -276,6 +276,13 @@ func setIf(h http.Header, k, v string) {
 // applies the policy to the request's method ARN. On refusal it writes the
 // response and returns false.
 func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request, ex *exchange, a *tokenAuthorizer, path string) (map[string]string, bool) {
+	// Two identity headers: the integration would see one value (the last,
+	// in the proxy event's headers) and the authorizer might have judged
+	// another. Refuse rather than decide on one and deliver the other.
+	if len(r.Header.Values(a.Header)) > 1 {
+		g.unauthorized(w, ex)
+		return nil, false
+	}
 	token := r.Header.Get(a.Header)
 	methodARN := g.methodARN(r.Method, path)
 	// Only tokens that passed the validation expression are cached, so a hit

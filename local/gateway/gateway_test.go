@@ -447,3 +447,40 @@ func TestNewRefusesAnIncompleteWiring(t *testing.T) {
 		t.Error("a gateway without handlers was created")
 	}
 }
+
+// TestTwoAuthorizationHeadersAreRefused: the authorizer would decide on one
+// value and the integration receive another (the proxy event's headers keep
+// the last); the gateway refuses the request without invoking either.
+func TestTwoAuthorizationHeadersAreRefused(t *testing.T) {
+	g := newTestGateway(t, nil, nil)
+	for _, pair := range [][2]string{{token, "Bearer xxxx.yyyy.zzzz"}, {token, token}, {"Basic abc", token}} {
+		req, err := http.NewRequest(http.MethodGet, g.URL+"/pets", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Add("Authorization", pair[0])
+		req.Header.Add("Authorization", pair[1])
+		resp, err := g.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || string(body) != `{"message":"Unauthorized"}` {
+			t.Errorf("%q: %d %s, want 401 Unauthorized", pair, resp.StatusCode, body)
+		}
+	}
+	if n := g.f.authCalls.Load(); n != 0 {
+		t.Errorf("the authorizer was invoked %d times", n)
+	}
+	g.f.mu.Lock()
+	delivered := len(g.f.events)
+	g.f.mu.Unlock()
+	if delivered != 0 {
+		t.Errorf("the integration received %d requests", delivered)
+	}
+	// One header still works.
+	if resp, _ := g.do(t, http.MethodGet, "/pets", token, nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("one Authorization header: %d", resp.StatusCode)
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,6 +88,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	for _, addr := range []string{opts.IdPAddr, opts.GatewayAddr, opts.WebAddr} {
 		if !loopback(addr) {
 			return nil, fmt.Errorf("%s is not a loopback address: the local stack listens on localhost, 127.0.0.1 or [::1] only", addr)
+		}
+	}
+	for _, addr := range opts.IdPExtraAddrs {
+		if err := checkExtraIdPAddr(addr, interfaceAddrs); err != nil {
+			return nil, err
 		}
 	}
 	listen := func(addr string) (net.Listener, string, error) {
@@ -285,6 +292,57 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return host == "localhost" || ip != nil && ip.IsLoopback()
+}
+
+// dockerBridge names the interfaces Docker creates for its networks: the
+// default bridge and a user network's bridge.
+var dockerBridge = regexp.MustCompile(`^(docker0|br-[0-9a-f]{12})$`)
+
+// checkExtraIdPAddr allows an extra IdP address on loopback or on a Docker
+// bridge of this machine: a private address that only the containers of
+// this host reach. Anything else (0.0.0.0, a LAN or public address, a host
+// name) would publish the development provider's public passwords and
+// client secret to a network.
+func checkExtraIdPAddr(addr string, interfaces func() (map[string][]net.IP, error)) error {
+	if loopback(addr) {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	ip := net.ParseIP(host)
+	if err != nil || ip == nil || !ip.IsPrivate() {
+		return fmt.Errorf("extra IdP address %q refused: give a loopback address or the address of a Docker bridge (docker0 or br-...), e.g. 172.17.0.1:9000", addr)
+	}
+	byName, err := interfaces()
+	if err != nil {
+		return fmt.Errorf("extra IdP address %q: %w", addr, err)
+	}
+	for name, ips := range byName {
+		if dockerBridge.MatchString(name) && slices.ContainsFunc(ips, ip.Equal) {
+			return nil
+		}
+	}
+	return fmt.Errorf("extra IdP address %q refused: %s is not the address of a Docker bridge (docker0 or br-...) of this machine", addr, ip)
+}
+
+// interfaceAddrs lists this machine's IP addresses by interface name.
+func interfaceAddrs() (map[string][]net.IP, error) {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]net.IP{}
+	for _, i := range ifaces {
+		addrs, err := i.Addrs()
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				out[i.Name] = append(out[i.Name], n.IP)
+			}
+		}
+	}
+	return out, nil
 }
 
 // publicHostPort is the host:port to put in URLs: the host as given (so

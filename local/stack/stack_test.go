@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -224,6 +225,7 @@ func TestStartFailsCleanly(t *testing.T) {
 		"port in use":      {GatewayAddr: gw},
 		"missing template": {TemplatePath: "no-such-template.yaml"},
 		"not loopback":     {GatewayAddr: "0.0.0.0:0"},
+		"extra IdP on all": {IdPExtraAddrs: []string{"0.0.0.0:0"}},
 	} {
 		opts.IdPAddr, opts.WebAddr, opts.Logger = "127.0.0.1:0", "127.0.0.1:0", slog.New(slog.NewJSONHandler(io.Discard, nil))
 		if opts.GatewayAddr == "" {
@@ -234,6 +236,52 @@ func TestStartFailsCleanly(t *testing.T) {
 		}
 		if _, err := Start(context.Background(), opts); err == nil {
 			t.Errorf("%s: started", name)
+		}
+	}
+}
+
+// TestExtraIdPAddressClasses: the extra IdP listener (for sam local invoke
+// in Docker) takes loopback or a Docker bridge's own address, nothing that
+// a network could reach.
+func TestExtraIdPAddressClasses(t *testing.T) {
+	machine := func() (map[string][]net.IP, error) {
+		return map[string][]net.IP{
+			"lo":               {net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
+			"eth0":             {net.ParseIP("10.0.0.5"), net.ParseIP("203.0.113.7")},
+			"docker0":          {net.ParseIP("172.17.0.1")},
+			"br-0123456789ab":  {net.ParseIP("172.18.0.1")},
+			"br-evil":          {net.ParseIP("172.19.0.1")},
+			"br-0123456789abc": {net.ParseIP("172.20.0.1")},
+			"xbr-0123456789ab": {net.ParseIP("172.21.0.1")},
+			"wlan0":            {net.ParseIP("192.168.1.20")},
+		}, nil
+	}
+	tests := []struct {
+		class, addr string
+		ok          bool
+	}{
+		{"loopback IPv4", "127.0.0.1:9000", true},
+		{"loopback IPv6", "[::1]:9000", true},
+		{"localhost", "localhost:9000", true},
+		{"docker0", "172.17.0.1:9000", true},
+		{"user network bridge", "172.18.0.1:9000", true},
+		{"every IPv4 interface", "0.0.0.0:9000", false},
+		{"every IPv6 interface", "[::]:9000", false},
+		{"no host", ":9000", false},
+		{"LAN address", "10.0.0.5:9000", false},
+		{"Wi-Fi address", "192.168.1.20:9000", false},
+		{"public address", "203.0.113.7:9000", false},
+		{"private but on no interface", "172.17.0.2:9000", false},
+		{"bridge-like name", "172.19.0.1:9000", false},
+		{"bridge id too long", "172.20.0.1:9000", false},
+		{"bridge name not anchored", "172.21.0.1:9000", false},
+		{"host name", "host.docker.internal:9000", false},
+		{"no port", "172.17.0.1", false},
+	}
+	for _, tt := range tests {
+		err := checkExtraIdPAddr(tt.addr, machine)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s %s: error %v, want allowed=%v", tt.class, tt.addr, err, tt.ok)
 		}
 	}
 }
