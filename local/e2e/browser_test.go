@@ -66,7 +66,7 @@ func TestBrowser(t *testing.T) {
 			b.fill("#pet-type", "bird")
 			b.fill("#pet-price", "42.5")
 			b.call("#call-create", "201 Created")
-			b.waitText("#body", `"type":"bird"`)
+			b.waitText("#body", `"type": "bird"`)
 			b.waitText("#result", "Location")
 			b.screenshot("06-console-create-pet-201")
 			b.call("#call-list", "200 OK")
