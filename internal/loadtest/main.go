@@ -56,6 +56,9 @@ func run(duration time.Duration, rounds, connections, threads int) error {
 	}
 	ctx := context.Background()
 	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	// The provider library logs each route it registers through slog's
+	// default logger: keep only its warnings and errors out of the report.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	s, err := stack.Start(ctx, stack.Options{
 		TemplatePath: "template.yaml",
 		IdPAddr:      "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", WebAddr: "127.0.0.1:0",

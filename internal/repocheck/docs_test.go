@@ -132,7 +132,7 @@ var notEnvironment = []string{
 }
 
 // toolEnvironment are variables read by tools, not by this repository's code.
-var toolEnvironment = []string{"GOFLAGS", "CGO_ENABLED", "GOTOOLCHAIN", "GOOS", "GOARCH", "GODEBUG", "AWS_LAMBDA_RUNTIME_API"}
+var toolEnvironment = []string{"GOFLAGS", "CGO_ENABLED", "GOTOOLCHAIN", "GOOS", "GOARCH", "GODEBUG", "GOCACHE", "GOMODCACHE", "GOPROXY", "AWS_LAMBDA_RUNTIME_API"}
 
 // codeEnvironment collects the variables the Go code reads: the string
 // given to Getenv/LookupEnv (or a getenv parameter), and the value of every
@@ -201,8 +201,24 @@ func makeVariables(t *testing.T) []string {
 	return names
 }
 
+// scriptVariables are the variables the scripts read with a default
+// (${COLD:-}).
+func scriptVariables(t *testing.T) []string {
+	var names []string
+	files, err := filepath.Glob(filepath.Join(root, "scripts", "*.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		for _, m := range regexp.MustCompile(`\$\{([A-Z][A-Z0-9_]*):-`).FindAllStringSubmatch(read(t, f), -1) {
+			names = append(names, m[1])
+		}
+	}
+	return names
+}
+
 func TestEnvironmentVariablesAreReadByTheCode(t *testing.T) {
-	known := append(codeEnvironment(t), makeVariables(t)...)
+	known := append(append(codeEnvironment(t), makeVariables(t)...), scriptVariables(t)...)
 	for _, want := range []string{"ISSUER", "AUDIENCE", "JWKS_URI", "ROUTE_SCOPES"} {
 		if !slices.Contains(known, want) {
 			t.Fatalf("the scan of the code misses %s: the test is broken", want)
