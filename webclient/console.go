@@ -284,12 +284,8 @@ func explain(c consoleCall, status int, errorType string) (answeredBy, meaning s
 	return answeredBy, meaning
 }
 
-// displayBody is the body as received, except that long JSON is indented
-// for reading: a short answer such as {"message":"Unauthorized"} is shown
-// byte for byte.
+// displayBody is a JSON body indented for reading, every one the same
+// way, short or long; any other body as received.
 func displayBody(body []byte) string {
-	if len(body) < 100 {
-		return string(body)
-	}
 	return indentJSON(body)
 }

@@ -40,13 +40,13 @@ func TestConsoleThroughTheGateway(t *testing.T) {
 		wantText     []string
 	}{
 		{"alice", "list", nil, "200 OK", []string{`"type": "dog"`, "X-Total-Count", "OK: the authorizer verified the token"}},
-		{"alice", "get", []string{"pet_id", "1"}, "200 OK", []string{`"id":1`}},
+		{"alice", "get", []string{"pet_id", "1"}, "200 OK", []string{`"id": 1`}},
 		{"alice", "get", []string{"pet_id", "999"}, "404 Not Found", []string{"pet 999 not found", "there is no such pet"}},
 		{"alice", "get", []string{"pet_id", "abc"}, "400 Bad Request", []string{"petId must be a positive whole number"}},
-		{"alice", "create", []string{"type", "cat", "price", "12.5"}, "201 Created", []string{`"type":"cat"`, `"createdBy":"alice"`, "Location", "/pets/"}},
+		{"alice", "create", []string{"type", "cat", "price", "12.5"}, "201 Created", []string{`"type": "cat"`, `"createdBy": "alice"`, "Location", "/pets/"}},
 		{"alice", "create", []string{"type", "cat", "price", "cheap"}, "400 Bad Request", []string{"price"}},
-		{"alice", "me", nil, "200 OK", []string{`"principal": "alice"`}},
-		{"alice", "no-token", nil, "401 Unauthorized", []string{`{"message":"Unauthorized"}`, "x-amzn-ErrorType", "UnauthorizedException", "no Authorization header", "Access-Control-Allow-Origin"}},
+		{"alice", "me", nil, "200 OK", []string{`"principal": "alice"`, "\"openid\",\n    \"offline_access\",\n    \"pets:read\",\n    \"pets:write\"\n  ]"}},
+		{"alice", "no-token", nil, "401 Unauthorized", []string{"{\n  \"message\": \"Unauthorized\"\n}", "x-amzn-ErrorType", "UnauthorizedException", "no Authorization header", "Access-Control-Allow-Origin"}},
 		{"alice", "tampered", nil, "401 Unauthorized", []string{"UnauthorizedException", "signature no longer matches", "x-amzn-RequestId"}},
 		{"bob", "create", []string{"type", "dog", "price", "10"}, "403 Forbidden", []string{"explicit deny", "AccessDeniedException", "needs pets:write"}},
 		{"bob", "list", nil, "200 OK", nil},

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +28,7 @@ import (
 	"github.com/example/petstore-oidc/local/tables"
 )
 
-func sampleEvent(t *testing.T, name string) events.APIGatewayProxyRequest {
+func sampleEvent(t testing.TB, name string) events.APIGatewayProxyRequest {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
 	if err != nil {
@@ -60,7 +61,9 @@ func invoke(t *testing.T, rt *lambdatest.Runtime, proc *lambdatest.Process, ev e
 // petsTable creates a seeded pets table on the embedded DynamoDB server and
 // returns the environment that points a bootstrap at it, through the AWS
 // SDK's standard variables as in any non-AWS deployment.
-func petsTable(t *testing.T) []string {
+func petsTable(t *testing.T) []string { return benchTable(t) }
+
+func benchTable(t testing.TB) []string {
 	t.Helper()
 	db := dynamotest.Embedded(t)
 	table := dynamotest.NewTable(t, db)
@@ -348,6 +351,54 @@ func TestPlainHTTPServerKeepsPetsInDynamoDB(t *testing.T) {
 	if res.StatusCode != 200 || string(body) != want {
 		t.Errorf("GET /pets/4 on the next server: %d %s, want 200 %s", res.StatusCode, body, want)
 	}
+}
+
+// BenchmarkBootstrap is the PetStore's cold start with its DynamoDB store:
+// from the process's start to its first answer to GET /pets (the AWS SDK's
+// configuration, the first connection and call to the embedded DynamoDB
+// included), next to the smallest Go function under the same harness; and
+// its peak RSS and the size of its arm64 binary.
+func BenchmarkBootstrap(b *testing.B) {
+	bootstrap := lambdatest.BuildHost(b, ".")
+	minimal := lambdatest.BuildHost(b, "../../internal/lambdatest/testdata/minimal")
+	deploy := lambdatest.Build(b, ".", "arm64")
+	info, err := os.Stat(deploy)
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := benchTable(b)
+	list := sampleEvent(b, "petstore-list-pets.json")
+	payload, _ := json.Marshal(list)
+	firstAnswer := func(bin string, env ...string) (ms float64, peak int64) {
+		rt := lambdatest.NewRuntime(b)
+		proc := rt.Start(b, bin, env...)
+		res, err := rt.InvokeProcess(proc, payload, 10*time.Second)
+		took := time.Since(proc.Started)
+		if err != nil || res.Err != nil {
+			b.Fatalf("%v %v\n%s", err, res.Err, proc.Output())
+		}
+		if peak, err = proc.PeakRSS(); err != nil {
+			b.Fatal(err)
+		}
+		proc.Stop()
+		return float64(took.Microseconds()) / 1000, peak
+	}
+	var petstoreMS, minimalMS []float64
+	var rss []int64
+	b.ResetTimer()
+	for range b.N { // alternating, so that a machine slowing down weighs on both alike
+		ms, peak := firstAnswer(bootstrap, env...)
+		floor, _ := firstAnswer(minimal)
+		petstoreMS, minimalMS, rss = append(petstoreMS, ms), append(minimalMS, floor), append(rss, peak)
+	}
+	b.StopTimer()
+	slices.Sort(petstoreMS)
+	slices.Sort(minimalMS)
+	slices.Sort(rss)
+	b.ReportMetric(petstoreMS[len(petstoreMS)/2], "ms-to-first-answer")
+	b.ReportMetric(minimalMS[len(minimalMS)/2], "ms-minimal-function")
+	b.ReportMetric(float64(rss[len(rss)/2])/(1<<20), "MiB-peak-RSS")
+	b.ReportMetric(float64(info.Size())/(1<<20), "MiB-arm64-binary")
 }
 
 type server struct {

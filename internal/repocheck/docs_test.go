@@ -135,7 +135,7 @@ var notEnvironment = []string{
 
 // toolEnvironment are variables read by tools, not by this repository's code.
 // The AWS SDK reads the AWS_ ones (region, credentials, endpoint).
-var toolEnvironment = []string{"GOFLAGS", "CGO_ENABLED", "GOTOOLCHAIN", "GOOS", "GOARCH", "GODEBUG", "AWS_LAMBDA_RUNTIME_API",
+var toolEnvironment = []string{"GOFLAGS", "CGO_ENABLED", "GOTOOLCHAIN", "GOOS", "GOARCH", "GODEBUG", "GOCACHE", "GOMODCACHE", "GOPROXY", "AWS_LAMBDA_RUNTIME_API",
 	"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_ENDPOINT_URL_DYNAMODB"}
 
 // codeEnvironment collects the variables the Go code reads: the string
@@ -205,8 +205,24 @@ func makeVariables(t *testing.T) []string {
 	return names
 }
 
+// scriptVariables are the variables the scripts read with a default
+// (${COLD:-}).
+func scriptVariables(t *testing.T) []string {
+	var names []string
+	files, err := filepath.Glob(filepath.Join(root, "scripts", "*.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		for _, m := range regexp.MustCompile(`\$\{([A-Z][A-Z0-9_]*):-`).FindAllStringSubmatch(read(t, f), -1) {
+			names = append(names, m[1])
+		}
+	}
+	return names
+}
+
 func TestEnvironmentVariablesAreReadByTheCode(t *testing.T) {
-	known := append(codeEnvironment(t), makeVariables(t)...)
+	known := append(append(codeEnvironment(t), makeVariables(t)...), scriptVariables(t)...)
 	for _, want := range []string{"ISSUER", "AUDIENCE", "JWKS_URI", "ROUTE_SCOPES"} {
 		if !slices.Contains(known, want) {
 			t.Fatalf("the scan of the code misses %s: the test is broken", want)

@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image/png"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -67,7 +69,7 @@ func TestBrowser(t *testing.T) {
 			b.fill("#pet-type", "bird")
 			b.fill("#pet-price", "42.5")
 			b.call("#call-create", "201 Created")
-			b.waitText("#body", `"type":"bird"`)
+			b.waitText("#body", `"type": "bird"`)
 			b.waitText("#result", "Location")
 			b.screenshot("06-console-create-pet-201")
 			b.call("#call-list", "200 OK")
@@ -114,6 +116,21 @@ func TestBrowser(t *testing.T) {
 			b.waitText("#meaning", "needs pets:write")
 			b.screenshot("12-console-bob-create-403")
 			b.call("#call-list", "200 OK")
+		}},
+		{"narrow screen: every page fits a phone", func(b *browser) {
+			b.do("narrow viewport", chromedp.EmulateViewport(412, 860))
+			for _, path := range []string{"/", "/token", "/profile", "/console"} {
+				b.open(path)
+				b.fitsWidth(path)
+			}
+			b.call("#call-create", "403 Forbidden")
+			b.fitsWidth("/console after a 403")
+			b.screenshot("13-narrow-console-403")
+			b.do("open the provider's home page", chromedp.Navigate(s.IssuerURL+"/"))
+			b.waitText("main", "Demo clients")
+			b.fitsWidth("the provider's home page")
+			b.open("/console")
+			b.do("desktop viewport", chromedp.EmulateViewport(1280, 860))
 		}},
 		{"bob signs out", func(b *browser) {
 			b.click("#signout")
@@ -311,6 +328,46 @@ func (b *browser) fillIdPForm(user string) {
 	)
 }
 
+// fitsWidth fails when the page does not fit the viewport's width: it
+// scrolls sideways, an element of the header or a table cell lies outside
+// the screen, or a cell is squeezed so narrow that its text wraps letter by
+// letter.
+func (b *browser) fitsWidth(page string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+		const w = document.documentElement.clientWidth, bad = [];
+		if (document.documentElement.scrollWidth > w) bad.push("the page is " + document.documentElement.scrollWidth + " px wide in " + w + " px");
+		const name = el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className ? "." + el.className : "");
+		const shown = el => el.getBoundingClientRect().width > 0;
+		for (const el of document.querySelectorAll("td, th, pre, .button")) {
+			const r = el.getBoundingClientRect();
+			if (shown(el) && (r.right > w + 0.5 || r.left < -0.5)) bad.push(name(el) + " lies outside the screen (" + Math.round(r.left) + " to " + Math.round(r.right) + " px)");
+		}
+		for (const el of document.querySelectorAll("header a, header button, header .who")) {
+			const r = el.getBoundingClientRect();
+			if (shown(el) && (r.left < 8 || r.right > w - 8)) bad.push(name(el) + " touches the edge of the screen (" + Math.round(r.left) + " to " + Math.round(r.right) + " px)");
+		}
+		const header = document.querySelector("header");
+		if (header && header.getBoundingClientRect().height > 130) bad.push("the header is " + Math.round(header.getBoundingClientRect().height) + " px high: its parts stack");
+		for (const td of document.querySelectorAll("td")) {
+			const r = td.getBoundingClientRect();
+			if (td.textContent.trim().length > 8 && shown(td) && r.width < 96) bad.push(name(td) + " is squeezed to " + Math.round(r.width) + " px: " + td.textContent.trim().slice(0, 30));
+		}
+		for (const pre of document.querySelectorAll("pre")) {
+			if (getComputedStyle(pre).wordBreak === "break-all") bad.push(name(pre) + " breaks words anywhere (word-break: break-all)");
+		}
+		return bad;
+	})()`))
+	if err != nil {
+		b.t.Fatalf("%s: %v", page, err)
+	}
+	for _, p := range problems {
+		b.t.Errorf("%s at 412 px: %s", page, p)
+	}
+}
+
 func (b *browser) location() string {
 	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
 	defer cancel()
@@ -335,8 +392,51 @@ func (b *browser) screenshot(name string) {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
 	path := filepath.Join(b.shots, name+".png")
+	if old, err := os.ReadFile(path); err == nil && os.Getenv("SCREENSHOTS_FORCE") == "" {
+		changed, err := pixelsChanged(old, png)
+		if err != nil {
+			b.t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if changed <= volatileShare {
+			b.t.Logf("screenshot %s kept: %.3f%% of its pixels changed", path, 100*changed)
+			return
+		}
+	}
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
-	b.t.Logf("screenshot %s", path)
+	b.t.Logf("screenshot %s written", path)
+}
+
+// volatileShare is the share of a screenshot's pixels that the values
+// changing on every run (request ids, tokens, times, durations) may change
+// without the PNG being rewritten, so that make screenshots leaves the
+// images alone when nothing else changed. SCREENSHOTS_FORCE=1 rewrites them
+// all.
+const volatileShare = 0.02
+
+// pixelsChanged is the share of pixels that differ between two PNGs; 1
+// when their sizes differ.
+func pixelsChanged(a, b []byte) (float64, error) {
+	ia, err := png.Decode(bytes.NewReader(a))
+	if err != nil {
+		return 0, err
+	}
+	ib, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return 0, err
+	}
+	if ia.Bounds() != ib.Bounds() {
+		return 1, nil
+	}
+	r := ia.Bounds()
+	differ := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if ia.At(x, y) != ib.At(x, y) {
+				differ++
+			}
+		}
+	}
+	return float64(differ) / float64(r.Dx()*r.Dy()), nil
 }

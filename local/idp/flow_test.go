@@ -306,7 +306,7 @@ func TestLoginPage(t *testing.T) {
 	e := startIDP(t)
 	id := e.openLoginPage(t, authorizeQuery(allScopes, testCodeVerifier))
 	resp, body := e.get(t, "/login?authRequestID="+url.QueryEscape(id))
-	for _, want := range []string{"Development only", "never deploy it", "Demo users (development only)",
+	for _, want := range []string{"Development only", "never deploy it", "Demo users",
 		"<code>alice</code>", "<code>bob</code>", "pets:write", idp.WebClientID, `type="password"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("login page lacks %q", want)
@@ -326,6 +326,39 @@ func TestLoginPage(t *testing.T) {
 	}
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("Content-Security-Policy = %q", csp)
+	}
+}
+
+// TestHomePage: the provider's address, which the README lists, says what
+// it is (development only) and gives its discovery URL, its demo users and
+// its clients, instead of a bare 404; other unknown paths stay 404.
+func TestHomePage(t *testing.T) {
+	e := startIDP(t)
+	resp, body := e.get(t, "/")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /: %d", resp.StatusCode)
+	}
+	for _, want := range []string{"Development only", "never deploy it",
+		e.issuer + "/.well-known/openid-configuration", "<code>alice</code>", "<code>bob</code>", "pets:write",
+		"<code>" + idp.WebClientID + "</code>", "<code>" + idp.M2MClientID + "</code>", idp.M2MClientSecret, "client_credentials"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the home page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "<script") || strings.Contains(body, "<form") {
+		t.Error("the home page has a script or a form")
+	}
+	if got := resp.Header.Get("Content-Security-Policy"); !strings.Contains(got, "default-src 'none'") {
+		t.Errorf("Content-Security-Policy = %q", got)
+	}
+	if resp, _ := e.get(t, "/no-such-page"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /no-such-page: %d, want 404", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.issuer+"/", nil)
+	if resp, err := e.client.Do(req); err != nil || resp.StatusCode == http.StatusOK {
+		t.Errorf("POST /: %v %v, want a refusal", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 }
 

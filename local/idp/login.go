@@ -28,13 +28,25 @@ type loginPage struct {
 	log         *slog.Logger
 }
 
-// pageView is what login.html shows.
+// pageView is what login.html shows: the provider's home page, the
+// signed-out page or the sign-in form.
 type pageView struct {
+	Home      bool
 	LoggedOut bool
 	Request   *pendingRequest // nil: no form, only the error and the users
 	Username  string
 	Error     string
 	Users     []DemoUser
+	Issuer    string
+	Clients   []demoClient
+}
+
+type demoClient struct{ ID, Secret, Use string }
+
+// demoClients are shown on the home page. Development only.
+var demoClients = []demoClient{
+	{WebClientID, "", "the web client's sign-in (authorization code with PKCE)"},
+	{M2MClientID, M2MClientSecret, "machine tokens (client_credentials), as go run ./cmd/local token gets them"},
 }
 
 type pendingRequest struct {
@@ -80,6 +92,12 @@ func (p *loginPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, HEAD, POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	}
+}
+
+// serveHome says what this provider is, where its discovery document is,
+// and who its demo users and clients are.
+func (p *loginPage) serveHome(w http.ResponseWriter, _ *http.Request) {
+	p.render(w, http.StatusOK, pageView{Home: true, Issuer: p.issuer, Clients: demoClients})
 }
 
 func (p *loginPage) serveLoggedOut(w http.ResponseWriter, _ *http.Request) {

@@ -100,6 +100,7 @@ func New(cfg Config) (*Provider, error) {
 	login := &loginPage{storage: store, issuer: cfg.Issuer, callbackURL: server.AuthCallbackURL(), log: cfg.Logger}
 	mux.Handle(loginPath, login)
 	mux.HandleFunc(loggedOutPath, login.serveLoggedOut)
+	mux.HandleFunc("GET /{$}", login.serveHome)
 	mux.Handle("/", op.RegisterLegacyServer(server, op.AuthorizeCallbackHandler(provider)))
 	return &Provider{handler: logRequests(cfg.Logger, mux)}, nil
 }

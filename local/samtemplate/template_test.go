@@ -326,7 +326,7 @@ func TestAuthorizerConfigComesFromTheTemplate(t *testing.T) {
 		t.Errorf("config %+v", cfg)
 	}
 	known := []string{authorizer.EnvIssuer, authorizer.EnvTokenIssuer, authorizer.EnvAudience, authorizer.EnvJWKSURI,
-		authorizer.EnvRouteScopes, authorizer.EnvAlgorithms, authorizer.EnvClockSkew, authorizer.EnvCacheSize}
+		authorizer.EnvRouteScopes, authorizer.EnvAlgorithms, authorizer.EnvClockSkew}
 	for k := range fn.Environment {
 		if !slices.Contains(known, k) {
 			t.Errorf("the template sets %s, which the authorizer does not read", k)
@@ -520,5 +520,36 @@ func TestCrossBuildAsSAM(t *testing.T) {
 			t.Errorf("%s: not stripped (-ldflags=-s)", id)
 		}
 		f.Close()
+	}
+}
+
+// TestOnlyAPIGatewayInvokesTheFunctions: the PetStore trusts the identity
+// in requestContext, which whoever invokes it directly could forge; so the
+// only invoke permission must be the one SAM creates for API Gateway from
+// the functions' Api events. No function URL, no other event source, no
+// permission of the template's own.
+func TestOnlyAPIGatewayInvokesTheFunctions(t *testing.T) {
+	tpl := load(t, nil)
+	for id, res := range tpl.Resources {
+		if res.Type == "AWS::Lambda::Permission" || res.Type == "AWS::Lambda::Url" {
+			t.Errorf("resource %s (%s) lets more than API Gateway invoke a function", id, res.Type)
+		}
+		if res.Type != typeFunction {
+			continue
+		}
+		if _, ok := res.Properties["FunctionUrlConfig"]; ok {
+			t.Errorf("%s has a function URL", id)
+		}
+		events, _ := res.Properties["Events"].(map[string]any)
+		for name, e := range events {
+			ev, _ := e.(map[string]any)
+			props, _ := ev["Properties"].(map[string]any)
+			if ev["Type"] != "Api" || props["RestApiId"] != "PetStoreApi" {
+				t.Errorf("%s: event %s (%v) is not an Api event of PetStoreApi", id, name, ev["Type"])
+			}
+		}
+	}
+	if events, _ := tpl.Resources["PetStoreFunction"].Properties["Events"].(map[string]any); len(events) == 0 {
+		t.Error("PetStoreFunction has no Api events")
 	}
 }

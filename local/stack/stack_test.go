@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -228,12 +227,11 @@ func TestGatewayRefusesBeforeOrAroundTheAuthorizer(t *testing.T) {
 
 func TestTokenEventForSamLocalInvoke(t *testing.T) {
 	ls := startStack(t)
-	path := t.TempDir() + "/event.json"
-	if err := WriteTokenEvent(path, ls.token(t), MethodARN("Prod", "get", "/pets")); err != nil {
+	b, err := TokenEvent(ls.token(t), MethodARN("Prod", "get", "/pets"))
+	if err != nil {
 		t.Fatal(err)
 	}
 	var e events.APIGatewayCustomAuthorizerRequest
-	b, _ := os.ReadFile(path)
 	if err := json.Unmarshal(b, &e); err != nil || e.Type != "TOKEN" || !strings.HasPrefix(e.AuthorizationToken, "Bearer ey") ||
 		e.MethodArn != "arn:aws:execute-api:us-east-1:123456789012:local/Prod/GET/pets" {
 		t.Errorf("event %+v (%v)", e, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -41,16 +40,16 @@ func MethodARN(stage, method, path string) string {
 	return fmt.Sprintf("arn:aws:execute-api:us-east-1:123456789012:local/%s/%s/%s", stage, strings.ToUpper(method), strings.TrimPrefix(path, "/"))
 }
 
-// WriteTokenEvent writes a TOKEN authorizer event carrying token to path,
-// for `sam local invoke Authorizer -e events/event.json`.
-func WriteTokenEvent(path, token, methodARN string) error {
+// TokenEvent is a TOKEN authorizer event carrying token, as API Gateway
+// sends it, for `sam local invoke Authorizer -e FILE`.
+func TokenEvent(token, methodARN string) ([]byte, error) {
 	b, err := json.MarshalIndent(events.APIGatewayCustomAuthorizerRequest{
 		Type:               "TOKEN",
 		AuthorizationToken: "Bearer " + token,
 		MethodArn:          methodARN,
 	}, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return append(b, '\n'), nil
 }
