@@ -525,9 +525,13 @@ func TestCrossBuildAsSAM(t *testing.T) {
 
 // TestOnlyAPIGatewayInvokesTheFunctions: the PetStore trusts the identity
 // in requestContext, which whoever invokes it directly could forge; so the
-// only invoke permission must be the one SAM creates for API Gateway from
-// the functions' Api events. No function URL, no other event source, no
-// permission of the template's own.
+// only invoke permission of the authorizer and the PetStore must be the one
+// SAM creates for API Gateway from the functions' Api events. No function
+// URL, no other event source, no permission of the template's own. The web
+// client is the one exception, by design: a public web site behind its
+// function URL (which SAM makes from FunctionUrlConfig, with its
+// permission), with no event source; it takes no identity from the event,
+// only the function URL's domain.
 func TestOnlyAPIGatewayInvokesTheFunctions(t *testing.T) {
 	tpl := load(t, nil)
 	for id, res := range tpl.Resources {
@@ -535,6 +539,12 @@ func TestOnlyAPIGatewayInvokesTheFunctions(t *testing.T) {
 			t.Errorf("resource %s (%s) lets more than API Gateway invoke a function", id, res.Type)
 		}
 		if res.Type != typeFunction {
+			continue
+		}
+		if id == "WebClient" {
+			if _, ok := res.Properties["Events"]; ok {
+				t.Error("WebClient has event sources besides its function URL")
+			}
 			continue
 		}
 		if _, ok := res.Properties["FunctionUrlConfig"]; ok {
