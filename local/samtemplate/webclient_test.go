@@ -2,6 +2,7 @@ package samtemplate
 
 import (
 	"encoding/json"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -133,4 +134,18 @@ func merge(a, b map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// cfn-lint, AWS's CloudFormation linter, finds nothing in the template
+// (the SAM transform included). It is a Python tool: without it the test
+// skips (pip install cfn-lint).
+func TestCfnLint(t *testing.T) {
+	bin, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Skip("cfn-lint is not installed (pip install cfn-lint)")
+	}
+	out, err := exec.Command(bin, filepath.Join(root, "template.yaml")).CombinedOutput()
+	if err != nil {
+		t.Errorf("cfn-lint template.yaml: %v\n%s", err, out)
+	}
 }
