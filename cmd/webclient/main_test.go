@@ -51,3 +51,13 @@ func TestServerBoundsSlowClients(t *testing.T) {
 		t.Errorf("MaxHeaderBytes = %d", srv.MaxHeaderBytes)
 	}
 }
+
+// In Lambda the sessions must be in the shared table: without
+// SESSIONS_TABLE the function refuses to start, naming the variable.
+func TestLambdaNeedsTheSessionsTable(t *testing.T) {
+	env := map[string]string{"ISSUER": "https://idp.example.com", "CLIENT_ID": "c", "API_URL": "https://api.example.com/Prod"}
+	err := runLambda(slog.New(slog.NewTextHandler(io.Discard, nil)), func(k string) string { return env[k] })
+	if err == nil || !strings.Contains(err.Error(), "SESSIONS_TABLE is required") {
+		t.Fatalf("runLambda without SESSIONS_TABLE: %v", err)
+	}
+}
