@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # SAM's go1.x builder runs a plain `go build` inside each CodeUri and cannot
 # pass tags or linker flags: they go in GOFLAGS, here and for `sam build`.
 export LAMBDA_GOFLAGS := -tags=lambda.norpc -trimpath -ldflags=-s
-FUNCTIONS := Authorizer=cmd/authorizer PetStoreFunction=cmd/api WebClient=cmd/webclient
+FUNCTIONS := Authorizer=cmd/authorizer PetStoreFunction=cmd/api WebClient=cmd/webclient PreTokenGeneration=cmd/pretoken
 # Fuzzing runs a fixed number of executions per target, about 5 s each on a
 # 2-core machine: a wall-clock -fuzztime can fail at its deadline with
 # "context deadline exceeded" and no failing input (golang/go#75804, a race
