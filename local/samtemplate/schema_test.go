@@ -91,7 +91,10 @@ func checkSchema(path string, parameters map[string]string) error {
 	// goformation evaluates each condition to a boolean in place (the
 	// schema wants the condition's definition) and an Fn::If that chose
 	// AWS::NoValue to null, where CloudFormation removes the element.
+	// The SAM schema has no Rules section (CloudFormation's own): the
+	// reader checks it (TestRules).
 	delete(doc, "Conditions")
+	delete(doc, "Rules")
 	return validate(dropNulls(doc).(map[string]any))
 }
 
