@@ -4,9 +4,11 @@
 // allows to every user who asks for it; this trigger narrows the access
 // token's API scopes to the user's groups:
 //
-//	writers  READ_SCOPE and WRITE_SCOPE
-//	readers  READ_SCOPE
-//	neither  no API scope (fail closed)
+//	WRITERS_GROUP  READ_SCOPE and WRITE_SCOPE
+//	READERS_GROUP  READ_SCOPE
+//	neither        no API scope (fail closed)
+//
+// The template names the groups writers and readers.
 //
 // Other scopes (openid, email, profile) are left alone. Cognito invokes
 // it for sign-ins and refreshes, not for client_credentials.
@@ -24,22 +26,21 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 )
 
-// The user pool's groups, as template.yaml names them.
-const (
-	GroupWriters = "writers"
-	GroupReaders = "readers"
-)
-
-// scopeTrigger is the trigger for one pair of scopes.
+// scopeTrigger is the trigger for one pair of scopes and groups.
 type scopeTrigger struct {
-	read, write string
-	log         *slog.Logger
+	read, write      string
+	readers, writers string
+	log              *slog.Logger
 }
 
 func newScopeTrigger(getenv func(string) string, log *slog.Logger) (*scopeTrigger, error) {
-	t := &scopeTrigger{read: strings.TrimSpace(getenv("READ_SCOPE")), write: strings.TrimSpace(getenv("WRITE_SCOPE")), log: log}
+	t := &scopeTrigger{read: strings.TrimSpace(getenv("READ_SCOPE")), write: strings.TrimSpace(getenv("WRITE_SCOPE")),
+		readers: strings.TrimSpace(getenv("READERS_GROUP")), writers: strings.TrimSpace(getenv("WRITERS_GROUP")), log: log}
 	if t.read == "" || t.write == "" || t.read == t.write {
 		return nil, errors.New("READ_SCOPE and WRITE_SCOPE are required and differ, e.g. petstore/pets:read and petstore/pets:write")
+	}
+	if t.readers == "" || t.writers == "" || t.readers == t.writers {
+		return nil, errors.New("READERS_GROUP and WRITERS_GROUP are required and differ, e.g. readers and writers")
 	}
 	return t, nil
 }
@@ -47,9 +48,9 @@ func newScopeTrigger(getenv func(string) string, log *slog.Logger) (*scopeTrigge
 // suppressed returns the API scopes that a member of groups may not have.
 func (t *scopeTrigger) suppressed(groups []string) []string {
 	switch {
-	case slices.Contains(groups, GroupWriters):
+	case slices.Contains(groups, t.writers):
 		return nil
-	case slices.Contains(groups, GroupReaders):
+	case slices.Contains(groups, t.readers):
 		return []string{t.write}
 	default:
 		return []string{t.read, t.write}

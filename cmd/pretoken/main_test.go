@@ -17,6 +17,8 @@ import (
 
 const read, write = "petstore/pets:read", "petstore/pets:write"
 
+var testEnv = envMap{"READ_SCOPE": read, "WRITE_SCOPE": write, "READERS_GROUP": "readers", "WRITERS_GROUP": "writers"}
+
 // An event as Cognito sends it for a hosted-UI sign-in (the request's
 // shape from the V2_0 trigger's documentation; values made up).
 func cognitoEvent(t testing.TB, groups ...string) []byte {
@@ -31,7 +33,7 @@ func cognitoEvent(t testing.TB, groups ...string) []byte {
 }
 
 func TestScopesByGroup(t *testing.T) {
-	trigger, err := newScopeTrigger(envMap{"READ_SCOPE": read, "WRITE_SCOPE": write}.get, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	trigger, err := newScopeTrigger(testEnv.get, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,9 +42,9 @@ func TestScopesByGroup(t *testing.T) {
 		groups []string
 		want   []string
 	}{
-		{"writer", []string{GroupWriters}, nil},
-		{"writer and reader", []string{GroupReaders, GroupWriters}, nil},
-		{"reader", []string{GroupReaders}, []string{write}},
+		{"writer", []string{"writers"}, nil},
+		{"writer and reader", []string{"readers", "writers"}, nil},
+		{"reader", []string{"readers"}, []string{write}},
 		{"no group", nil, []string{read, write}},
 		{"another group", []string{"Writers", "admins"}, []string{read, write}},
 	} {
@@ -65,10 +67,19 @@ func TestScopesByGroup(t *testing.T) {
 	}
 }
 
-func TestScopeTriggerNeedsBothScopes(t *testing.T) {
-	for _, env := range []envMap{{}, {"READ_SCOPE": read}, {"READ_SCOPE": read, "WRITE_SCOPE": read}} {
-		if _, err := newScopeTrigger(env.get, slog.Default()); err == nil || !strings.Contains(err.Error(), "READ_SCOPE") {
-			t.Errorf("%v: error %v", env, err)
+func TestScopeTriggerNeedsItsScopesAndGroups(t *testing.T) {
+	for _, tt := range []struct {
+		env  envMap
+		want string
+	}{
+		{envMap{}, "READ_SCOPE"},
+		{envMap{"READ_SCOPE": read, "READERS_GROUP": "readers", "WRITERS_GROUP": "writers"}, "READ_SCOPE"},
+		{envMap{"READ_SCOPE": read, "WRITE_SCOPE": read, "READERS_GROUP": "readers", "WRITERS_GROUP": "writers"}, "READ_SCOPE"},
+		{envMap{"READ_SCOPE": read, "WRITE_SCOPE": write}, "READERS_GROUP"},
+		{envMap{"READ_SCOPE": read, "WRITE_SCOPE": write, "READERS_GROUP": "g", "WRITERS_GROUP": "g"}, "READERS_GROUP"},
+	} {
+		if _, err := newScopeTrigger(tt.env.get, slog.Default()); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: error %v, want one naming %s", tt.env, err, tt.want)
 		}
 	}
 }
@@ -79,8 +90,8 @@ func TestScopeTriggerNeedsBothScopes(t *testing.T) {
 func TestBootstrapUnderLambdaRuntimeAPI(t *testing.T) {
 	bootstrap := lambdatest.BuildHost(t, ".")
 	rt := lambdatest.NewRuntime(t)
-	proc := rt.Start(t, bootstrap, "READ_SCOPE="+read, "WRITE_SCOPE="+write)
-	res, err := rt.InvokeProcess(proc, cognitoEvent(t, GroupReaders), 10*time.Second)
+	proc := rt.Start(t, bootstrap, "READ_SCOPE="+read, "WRITE_SCOPE="+write, "READERS_GROUP=readers", "WRITERS_GROUP=writers")
+	res, err := rt.InvokeProcess(proc, cognitoEvent(t, "readers"), 10*time.Second)
 	if err != nil || res.Err != nil {
 		t.Fatalf("%v %v\n%s", err, res.Err, proc.Output())
 	}
