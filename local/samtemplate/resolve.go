@@ -199,7 +199,8 @@ func (r *resolver) intrinsic(name string, arg any, path string) (any, error) {
 
 // ref resolves Ref: a parameter to its value, a pseudo parameter to the
 // local stack's, and a resource to its logical id (its physical name is
-// the logical id locally).
+// the logical id locally), except a user pool domain, whose Ref is its
+// prefix.
 func (r *resolver) ref(id string) (any, error) {
 	if v, ok := r.parameters[id]; ok {
 		return v, nil
@@ -210,7 +211,13 @@ func (r *resolver) ref(id string) (any, error) {
 	if id == "AWS::NoValue" {
 		return noValue, nil
 	}
-	if _, ok := r.resources[id]; ok {
+	if res, ok := r.resources[id]; ok {
+		if res["Type"] == typeUserPoolDomain {
+			// Ref of a user pool domain is its Domain (the prefix), as
+			// CloudFormation documents it.
+			props, _ := res["Properties"].(map[string]any)
+			return r.resolve(props["Domain"], "Resources."+id+".Properties.Domain")
+		}
 		return id, nil
 	}
 	return nil, fmt.Errorf("%q is no parameter or resource", id)

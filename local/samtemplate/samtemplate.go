@@ -25,6 +25,7 @@ const (
 	// What the template's own user pool reads with Fn::GetAtt.
 	typeUserPool       = "AWS::Cognito::UserPool"
 	typeUserPoolClient = "AWS::Cognito::UserPoolClient"
+	typeUserPoolDomain = "AWS::Cognito::UserPoolDomain"
 )
 
 // Template is a template with its intrinsic functions resolved.
