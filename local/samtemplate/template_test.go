@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"go/build"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -189,9 +190,14 @@ func TestParameterPatterns(t *testing.T) {
 	}
 }
 
+// functionDirs are the template's functions, the user pool's trigger
+// included (it exists when Issuer is empty).
+var functionDirs = map[string]string{"Authorizer": "cmd/authorizer/", "PetStoreFunction": "cmd/api/", "WebClient": "cmd/webclient/",
+	"PreTokenGeneration": "cmd/pretoken/"}
+
 func TestFunctionsAreBuiltAsSAMDoesForGo(t *testing.T) {
-	tpl := load(t, nil)
-	for id, codeURI := range map[string]string{"Authorizer": "cmd/authorizer/", "PetStoreFunction": "cmd/api/", "WebClient": "cmd/webclient/"} {
+	tpl := loadCognito(t, nil)
+	for id, codeURI := range functionDirs {
 		fn, err := tpl.Function(id)
 		if err != nil {
 			t.Fatal(err)
@@ -497,8 +503,8 @@ func TestCrossBuildAsSAM(t *testing.T) {
 	if err != nil || !strings.Contains(string(makefile), "LAMBDA_GOFLAGS := "+lambdatest.BuildFlags+"\n") {
 		t.Errorf("the Makefile's LAMBDA_GOFLAGS differ from %q", lambdatest.BuildFlags)
 	}
-	tpl := load(t, nil)
-	for _, id := range []string{"Authorizer", "PetStoreFunction", "WebClient"} {
+	tpl := loadCognito(t, nil)
+	for _, id := range slices.Sorted(maps.Keys(functionDirs)) {
 		fn, err := tpl.Function(id)
 		if err != nil {
 			t.Fatal(err)
@@ -533,8 +539,20 @@ func TestCrossBuildAsSAM(t *testing.T) {
 // permission), with no event source; it takes no identity from the event,
 // only the function URL's domain.
 func TestOnlyAPIGatewayInvokesTheFunctions(t *testing.T) {
-	tpl := load(t, nil)
+	t.Run("with an Issuer", func(t *testing.T) { onlyAPIGatewayInvokes(t, load(t, nil)) })
+	// The user pool's trigger is invoked by the pool alone
+	// (TestTheTriggerIsInvokedByThePoolOnly).
+	t.Run("the stack's own user pool", func(t *testing.T) { onlyAPIGatewayInvokes(t, loadCognito(t, nil)) })
+}
+
+func onlyAPIGatewayInvokes(t *testing.T, tpl *Template) {
 	for id, res := range tpl.Resources {
+		if id == "PreTokenGenerationPermission" || id == "PreTokenGeneration" {
+			if _, ok := res.Properties["Events"]; ok || res.Properties["FunctionUrlConfig"] != nil {
+				t.Errorf("%s has event sources or a function URL", id)
+			}
+			continue
+		}
 		if res.Type == "AWS::Lambda::Permission" || res.Type == "AWS::Lambda::Url" {
 			t.Errorf("resource %s (%s) lets more than API Gateway invoke a function", id, res.Type)
 		}
