@@ -64,7 +64,20 @@ func (h *LambdaHandler) Invoke(ctx context.Context, ev events.APIGatewayV2HTTPRe
 			Body:       "The web client could not start: its log says why.\n",
 		}, nil
 	}
-	return adapter.ProxyWithContext(ctx, ev)
+	resp, err := adapter.ProxyWithContext(ctx, ev)
+	if err != nil {
+		// An event the adapter cannot turn into a request (a body that is
+		// not base64 although the event says so, a method or path that is
+		// no HTTP): the client's fault, answered as such, not a function
+		// error.
+		h.log.Warn("event refused", slog.String("error", err.Error()))
+		return events.APIGatewayV2HTTPResponse{
+			StatusCode: http.StatusBadRequest,
+			Headers:    map[string]string{"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"},
+			Body:       "Bad request.\n",
+		}, nil
+	}
+	return resp, nil
 }
 
 func (h *LambdaHandler) app(ctx context.Context, domain string) (*httpadapter.HandlerAdapterV2, error) {

@@ -8,7 +8,9 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -32,7 +34,7 @@ var authRequestIDRe = regexp.MustCompile(`name="authRequestID" value="([^"]+)"`)
 
 // fakeSecretsManager answers GetSecretValue for one secret, as the AWS SDK
 // reaches it through AWS_ENDPOINT_URL_SECRETS_MANAGER, and counts the calls.
-func fakeSecretsManager(t *testing.T, arn, value string, calls *atomic.Int64) *httptest.Server {
+func fakeSecretsManager(t testing.TB, arn, value string, calls *atomic.Int64) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in struct{ SecretId string }
 		json.NewDecoder(r.Body).Decode(&in)
@@ -67,9 +69,14 @@ func functionURLEvent(method, rawURL string, cookies ...string) events.APIGatewa
 // home page, the sign-in redirect with its cookie, the callback, a signed-in
 // page. Its URL comes from the events' domain; its client secret from
 // Secrets Manager, read once; its sessions from DynamoDB.
-func TestBootstrapUnderLambdaRuntimeAPI(t *testing.T) {
+// deployment is what a deployed WebClient finds around it, on loopback: the
+// development IdP (the callback registered on the function URL's domain),
+// Secrets Manager with the client secret, DynamoDB with a sessions table.
+// It returns the function's environment and the issuer.
+func deployment(tb testing.TB, secretCalls *atomic.Int64) (env []string, issuer string) {
+	tb.Helper()
 	idpSrv := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + idpSrv.Listener.Addr().String()
+	issuer = "http://" + idpSrv.Listener.Addr().String()
 	provider, err := idp.New(idp.Config{
 		Issuer:          issuer,
 		Audience:        "https://petstore.example.com",
@@ -77,31 +84,35 @@ func TestBootstrapUnderLambdaRuntimeAPI(t *testing.T) {
 		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	idpSrv.Config.Handler = provider.Handler()
 	idpSrv.Start()
-	t.Cleanup(idpSrv.Close)
+	tb.Cleanup(idpSrv.Close)
 
 	const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:petstore/webclient-AbCdEf"
-	var secretCalls atomic.Int64
-	sm := fakeSecretsManager(t, arn, `{"client_secret":"`+clientSecret+`","client_id":"`+idp.WebClientID+`"}`, &secretCalls)
-	db := dynamotest.Embedded(t)
-	table := dynamotest.NewSessionsTable(t, db)
-
-	bootstrap := lambdatest.BuildHost(t, ".")
-	rt := lambdatest.NewRuntime(t)
-	proc := rt.Start(t, bootstrap,
-		"ISSUER="+issuer,
-		"CLIENT_SECRET_ARN="+arn,
+	sm := fakeSecretsManager(tb, arn, `{"client_secret":"`+clientSecret+`","client_id":"`+idp.WebClientID+`"}`, secretCalls)
+	db := dynamotest.Embedded(tb)
+	table := dynamotest.NewSessionsTable(tb, db)
+	return []string{
+		"ISSUER=" + issuer,
+		"CLIENT_SECRET_ARN=" + arn,
 		"API_URL=http://127.0.0.1:3000",
-		"SESSIONS_TABLE="+table,
-		"AWS_ENDPOINT_URL_DYNAMODB="+db.URL,
-		"AWS_ENDPOINT_URL_SECRETS_MANAGER="+sm.URL,
-		"AWS_REGION="+tables.LocalRegion,
+		"SESSIONS_TABLE=" + table,
+		"AWS_ENDPOINT_URL_DYNAMODB=" + db.URL,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + sm.URL,
+		"AWS_REGION=" + tables.LocalRegion,
 		"AWS_ACCESS_KEY_ID=local",
 		"AWS_SECRET_ACCESS_KEY=local",
-	)
+	}, issuer
+}
+
+func TestBootstrapUnderLambdaRuntimeAPI(t *testing.T) {
+	var secretCalls atomic.Int64
+	env, issuer := deployment(t, &secretCalls)
+	bootstrap := lambdatest.BuildHost(t, ".")
+	rt := lambdatest.NewRuntime(t)
+	proc := rt.Start(t, bootstrap, env...)
 	invoke := func(ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 		t.Helper()
 		payload, _ := json.Marshal(ev)
@@ -195,4 +206,52 @@ func TestBootstrapUnderLambdaRuntimeAPI(t *testing.T) {
 	if out := proc.Output(); strings.Contains(out, clientSecret) {
 		t.Errorf("the client secret is in the log:\n%s", out)
 	}
+}
+
+// BenchmarkBootstrap is the web client's cold start as the Runtime API
+// harness sees it: from the process's start to its first answer to GET /,
+// which includes reading the secret from Secrets Manager, loading the AWS
+// SDK's configuration and the provider's discovery document (all on
+// loopback here; in AWS, network round trips more), next to the smallest Go
+// function under the same harness.
+func BenchmarkBootstrap(b *testing.B) {
+	var secretCalls atomic.Int64
+	env, _ := deployment(b, &secretCalls)
+	bootstrap := lambdatest.BuildHost(b, ".")
+	minimal := lambdatest.BuildHost(b, "../../internal/lambdatest/testdata/minimal")
+	info, err := os.Stat(lambdatest.Build(b, ".", "arm64"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	home, _ := json.Marshal(functionURLEvent(http.MethodGet, "/"))
+	firstAnswer := func(bin string, env ...string) (ms float64, peak int64) {
+		rt := lambdatest.NewRuntime(b)
+		proc := rt.Start(b, bin, env...)
+		res, err := rt.InvokeProcess(proc, home, 10*time.Second)
+		took := time.Since(proc.Started)
+		if err != nil || res.Err != nil {
+			b.Fatalf("%v %v\n%s", err, res.Err, proc.Output())
+		}
+		if peak, err = proc.PeakRSS(); err != nil {
+			b.Fatal(err)
+		}
+		proc.Stop()
+		return float64(took.Microseconds()) / 1000, peak
+	}
+	var webMS, minimalMS []float64
+	var rss []int64
+	b.ResetTimer()
+	for range b.N { // alternating, so that a machine slowing down weighs on both alike
+		ms, peak := firstAnswer(bootstrap, env...)
+		floor, _ := firstAnswer(minimal)
+		webMS, minimalMS, rss = append(webMS, ms), append(minimalMS, floor), append(rss, peak)
+	}
+	b.StopTimer()
+	slices.Sort(webMS)
+	slices.Sort(minimalMS)
+	slices.Sort(rss)
+	b.ReportMetric(webMS[len(webMS)/2], "ms-to-first-answer")
+	b.ReportMetric(minimalMS[len(minimalMS)/2], "ms-minimal-function")
+	b.ReportMetric(float64(rss[len(rss)/2])/(1<<20), "MiB-peak-RSS")
+	b.ReportMetric(float64(info.Size())/(1<<20), "MiB-arm64-binary")
 }

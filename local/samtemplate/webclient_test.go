@@ -157,3 +157,53 @@ func TestCfnLint(t *testing.T) {
 		t.Errorf("cfn-lint template.yaml: %v\n%s", err, out)
 	}
 }
+
+// The shape a template takes when it may create the provider's app client
+// itself (a Cognito user pool under a Condition): the client's callback is
+// the web client's function URL, and the web client's CLIENT_ID comes from
+// the parameter or from that client.
+func TestClientIDFromAParameterOrAConditionalAppClient(t *testing.T) {
+	src := `
+Parameters:
+  CreateUserPool: {Type: String, Default: "false"}
+  WebClientId: {Type: String, Default: "from-parameter"}
+Conditions:
+  WithPool: !Equals [!Ref CreateUserPool, "true"]
+Resources:
+  AppClient:
+    Type: AWS::Cognito::UserPoolClient
+    Condition: WithPool
+    Properties:
+      CallbackURLs: [!Sub "${WebClientUrl.FunctionUrl}callback"]
+  WebClient:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionUrlConfig: {AuthType: NONE}
+      Environment:
+        Variables:
+          CLIENT_ID: !If [WithPool, !Ref AppClient, !Ref WebClientId]
+`
+	for pool, want := range map[string]string{"false": "from-parameter", "true": "AppClient"} {
+		tpl, err := Parse([]byte(src), map[string]string{"CreateUserPool": pool})
+		if err != nil {
+			t.Fatalf("CreateUserPool=%s: %v", pool, err)
+		}
+		fn, err := tpl.Function("WebClient")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fn.Environment["CLIENT_ID"] != want {
+			t.Errorf("CreateUserPool=%s: CLIENT_ID %q, want %q", pool, fn.Environment["CLIENT_ID"], want)
+		}
+		_, created := tpl.Resources["AppClient"]
+		if created != (pool == "true") {
+			t.Errorf("CreateUserPool=%s: AppClient created %v", pool, created)
+		}
+		if created {
+			urls, _ := tpl.Resources["AppClient"].Properties["CallbackURLs"].([]any)
+			if len(urls) != 1 || urls[0] != "https://webclient.lambda-url.us-east-1.on.aws/callback" {
+				t.Errorf("CallbackURLs %v", urls)
+			}
+		}
+	}
+}
