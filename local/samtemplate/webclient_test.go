@@ -158,10 +158,12 @@ func TestCfnLint(t *testing.T) {
 	}
 }
 
-// The shape a template takes when it may create the provider's app client
-// itself (a Cognito user pool under a Condition): the client's callback is
-// the web client's function URL, and the web client's CLIENT_ID comes from
-// the parameter or from that client.
+// The reader follows a conditional app client: its callback is the web
+// client's function URL, and CLIENT_ID comes from the parameter or from
+// that client. (A reader test only: deployed, CLIENT_ID naming the client
+// whose callback names the function is a dependency loop; template.yaml
+// passes the client's id through its settings secret instead, see
+// cognito_test.go.)
 func TestClientIDFromAParameterOrAConditionalAppClient(t *testing.T) {
 	src := `
 Parameters:
