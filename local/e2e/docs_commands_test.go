@@ -32,6 +32,12 @@ const repoRoot = "../.."
 var skipReasons = []struct{ prefix, why string }{
 	{"make local", "starts the stack on the fixed ports; the test starts it on free ones"},
 	{"go run ./cmd/local &", "starts the stack on the fixed ports; the test starts it on free ones"},
+	{"go run ./cmd/local -dynamodb-port", "starts the stack on the fixed ports; the test starts it on free ones, and gives cmd/api its DynamoDB"},
+	{"make dynamodb-local", "installs DynamoDB Local with npm; TestStoreContractDynamoDBLocal (api) runs it"},
+	{"export DYNAMODB_LOCAL_DIR=", "needs DynamoDB Local (make dynamodb-local); TestStoreContractDynamoDBLocal (api) runs it"},
+	{`(cd "$DYNAMODB_LOCAL_DIR"`, "needs Java and DynamoDB Local; TestStoreContractDynamoDBLocal (api) runs it"},
+	{"go run ./cmd/local -dynamodb-endpoint", "needs DynamoDB Local on port 8000; TestPetsOnAnExternalEndpoint (local/stack) starts the stack twice on one external endpoint"},
+	{"aws dynamodb ", "needs a deployment on AWS"},
 	{"make test", "is the test suite this test is part of"},
 	{"make bench", "runs benchmarks for minutes"},
 	{"make loadtest", "needs wrk and runs for minutes"},
@@ -148,7 +154,7 @@ func skipReason(c docCommand) string {
 }
 
 // runnable are the commands this test runs, by what they start with.
-var runnable = regexp.MustCompile(`^(curl |for p in [a-z/0-9 ]+; do curl |[A-Z_]+=\$\(go run \./cmd/local token|API=http://localhost:3000$|go run \./cmd/local( |$)|PETSTORE_DEV_MODE=true go run \./cmd/api( &)?$)`)
+var runnable = regexp.MustCompile(`^(curl |for p in [a-z/0-9 ]+; do curl |[A-Z_]+=\$\(go run \./cmd/local token|API=http://localhost:3000$|go run \./cmd/local( |$)|PETSTORE_DEV_MODE=true go run \./cmd/api( &)?$|export PETS_TABLE=PetsTable AWS_ENDPOINT_URL_DYNAMODB=http://127\.0\.0\.1:8001 )`)
 
 // script turns commands into one bash script that stops at the first
 // failure, naming it: a non-zero status, or a curl answer whose status is
@@ -277,8 +283,13 @@ func TestDocsCommandsWorkAgainstTheLocalStack(t *testing.T) {
 		"http://localhost:9000", s.IssuerURL,
 		"http://localhost:8080", s.WebURL,
 		"localhost:8081", "localhost:"+devPort,
+		"http://127.0.0.1:8001", s.DynamoDBURL, // the stack's embedded DynamoDB, which the docs give a fixed port
 	).Replace
-	env := []string{"PORT=" + devPort, "HOST=127.0.0.1", "DEV_API=" + devAPI + "/"}
+	// cmd/api keeps its pets in the stack's table, as the docs' exports
+	// say; every block gets them, since each runs in a shell of its own.
+	env := []string{"PORT=" + devPort, "HOST=127.0.0.1", "DEV_API=" + devAPI + "/",
+		"PETS_TABLE=" + s.PetsTable, "AWS_ENDPOINT_URL_DYNAMODB=" + s.DynamoDBURL,
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local"}
 
 	ran := 0
 	for _, b := range docBlocks(t) {
