@@ -468,11 +468,21 @@ func TestSamconfig(t *testing.T) {
 	if dp["capabilities"] != "CAPABILITY_IAM" || dp["confirm_changeset"] != true || dp["resolve_s3"] != true {
 		t.Errorf("deploy parameters %v", dp)
 	}
+	// The overrides as `sam deploy` passes them: the template accepts
+	// them (its Rules included), and they choose the stack's own user pool.
 	overrides, _ := dp["parameter_overrides"].(string)
-	for _, p := range []string{"Issuer=", "Audience="} {
-		if !strings.Contains(overrides, p) {
-			t.Errorf("parameter_overrides lacks %s: %q", p, overrides)
-		}
+	params := map[string]string{}
+	for _, m := range regexp.MustCompile(`(\w+)="([^"]*)"`).FindAllStringSubmatch(overrides, -1) {
+		params[m[1]] = m[2]
+	}
+	if _, ok := params["Issuer"]; !ok || len(params) != strings.Count(overrides, "=") {
+		t.Errorf("parameter_overrides %q: want KEY=\"VALUE\" pairs, Issuer among them", overrides)
+	}
+	tpl, err := Load(filepath.Join(root, "template.yaml"), params)
+	if err != nil {
+		t.Errorf("the template refuses samconfig.toml's parameter_overrides: %v", err)
+	} else if _, ok := tpl.Resources["UserPool"]; !ok {
+		t.Errorf("samconfig.toml's parameter_overrides do not create the stack's own user pool: %v", params)
 	}
 	envFile, _ := d.LocalInvoke.Parameters["env_vars"].(string)
 	b, err := os.ReadFile(filepath.Join(root, envFile))
