@@ -9,6 +9,7 @@
 package samtemplate
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -96,8 +97,7 @@ func Parse(data []byte, parameters map[string]string) (*Template, error) {
 		return nil, err
 	}
 	if len(r.resources) == 0 {
-		//lint:ignore ST1005 errors start with the template section, spelled as in the template
-		return nil, fmt.Errorf("Resources: the template has none")
+		return nil, errors.New("the template has no Resources")
 	}
 	t := &Template{Parameters: r.parameters, Resources: map[string]Resource{}, Outputs: map[string]Output{}}
 	for _, id := range slices.Sorted(maps.Keys(r.resources)) {
@@ -173,8 +173,7 @@ func parameterValues(params map[string]any, overrides map[string]string) (map[st
 	values := map[string]string{}
 	for name := range overrides {
 		if _, ok := params[name]; !ok {
-			//lint:ignore ST1005 errors start with the template section, spelled as in the template
-			return nil, fmt.Errorf("Parameters: the template has no parameter %s", name)
+			return nil, fmt.Errorf("no parameter %s in Parameters", name)
 		}
 	}
 	for name, p := range params {
