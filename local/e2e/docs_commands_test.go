@@ -38,6 +38,8 @@ var skipReasons = []struct{ prefix, why string }{
 	{`(cd "$DYNAMODB_LOCAL_DIR"`, "needs Java and DynamoDB Local; TestStoreContractDynamoDBLocal (api) runs it"},
 	{"go run ./cmd/local -dynamodb-endpoint", "needs DynamoDB Local on port 8000; TestPetsOnAnExternalEndpoint (local/stack) starts the stack twice on one external endpoint"},
 	{"aws dynamodb ", "needs a deployment on AWS"},
+	{"aws secretsmanager ", "stores the web client's secret in an AWS account; TestConfigFromAWSReadsTheSecret (webclient) and the WebClient bootstrap test read such a secret from a stand-in Secrets Manager"},
+	{"make deploy", "deploys to AWS with the SAM CLI"},
 	{"make test", "is the test suite this test is part of"},
 	{"make bench", "runs benchmarks for minutes"},
 	{"make loadtest", "needs wrk and runs for minutes"},
