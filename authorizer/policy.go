@@ -77,7 +77,11 @@ func ParseRouteRules(s string) ([]RouteRule, error) {
 		if !rulePath.MatchString(m[2]) {
 			return nil, fmt.Errorf("rule %q: path %q must start with / and have no empty segment; a segment is a {param} or of A-Z a-z 0-9 - . _ ~ *", raw, m[2])
 		}
-		rules = append(rules, RouteRule{Method: method, Path: m[2], Scopes: strings.Fields(m[3])})
+		scopes := strings.FieldsFunc(m[3], func(r rune) bool { return r == ' ' })
+		if i := slices.IndexFunc(scopes, func(s string) bool { return !isScopeToken(s) }); i >= 0 {
+			return nil, fmt.Errorf("rule %q: scope %q is not one of RFC 6749's scope-tokens (printable ASCII but space, quote and backslash)", raw, scopes[i])
+		}
+		rules = append(rules, RouteRule{Method: method, Path: m[2], Scopes: scopes})
 	}
 	if len(rules) == 0 {
 		return nil, errors.New("no route rules: at least one \"METHOD /path=scope\" is needed")

@@ -104,7 +104,8 @@ func TestParseRouteRules(t *testing.T) {
 			t.Errorf("rule %d = %q, want %q", i, r, want[i])
 		}
 	}
-	for _, bad := range []string{"", " , ", "GET /pets", "FETCH /pets=x", "GET pets=x", "GET /pets?x=1=y", "GET=x", "GET /a b=x", "GET /pets/=x", "GET /pets//toys=x", "GET //=x"} {
+	for _, bad := range []string{"", " , ", "GET /pets", "FETCH /pets=x", "GET pets=x", "GET /pets?x=1=y", "GET=x", "GET /a b=x", "GET /pets/=x", "GET /pets//toys=x", "GET //=x",
+		"GET /pets=pets:read\u00a0admin", "GET /pets=pets:read\tadmin", `GET /pets=pets:"read"`, "GET /pets=caf\u00e9"} { // scopes: RFC 6749's characters
 		if _, err := ParseRouteRules(bad); err == nil {
 			t.Errorf("ParseRouteRules(%q) accepted", bad)
 		}

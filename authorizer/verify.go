@@ -116,13 +116,13 @@ func (a *Authorizer) checkAudience(c *accessClaims) error {
 // RegisteredClaims.
 type accessClaims struct {
 	jwt.RegisteredClaims
-	Scope    jwt.ClaimStrings // RFC 9068 "scope": space-separated string (some IdPs: array)
-	Scp      jwt.ClaimStrings // Okta, Entra ID "scp": array or space-separated string
-	ClientID string           // RFC 9068, Auth0, Cognito "client_id"
-	AZP      string           // Auth0, Entra ID v2 "azp": authorized party
-	CID      string           // Okta "cid"
-	AppID    string           // Entra ID v1 "appid"
-	TokenUse string           // Cognito "token_use": "access" or "id"
+	Scope    scopeClaim // RFC 9068 "scope": space-separated string (some IdPs: array)
+	Scp      scopeClaim // Okta "scp": array; Entra ID: space-separated string
+	ClientID string     // RFC 9068, Auth0, Cognito "client_id"
+	AZP      string     // Auth0, Entra ID v2 "azp": authorized party
+	CID      string     // Okta "cid"
+	AppID    string     // Entra ID v1 "appid"
+	TokenUse string     // Cognito "token_use": "access" or "id"
 }
 
 // UnmarshalJSON reads the payload by exact member names (RFC 7519 section
@@ -136,7 +136,7 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*c = accessClaims{}
-	// jwt.ClaimStrings reads a string or an array of strings, each whole.
+	// jwt.ClaimStrings (aud) reads a string or an array of strings, each whole.
 	fields := map[string]any{"iss": &c.Issuer, "sub": &c.Subject, "aud": &c.Audience, "scope": &c.Scope, "scp": &c.Scp,
 		"client_id": &c.ClientID, "azp": &c.AZP, "cid": &c.CID, "appid": &c.AppID, "token_use": &c.TokenUse}
 	dates := map[string]**jwt.NumericDate{"exp": &c.ExpiresAt, "nbf": &c.NotBefore, "iat": &c.IssuedAt}
@@ -197,16 +197,46 @@ func numericDate(raw json.RawMessage) (*jwt.NumericDate, error) {
 	return jwt.NewNumericDate(time.UnixMilli(int64(*v * 1000))), nil
 }
 
-// scopes merges scope and scp, each value of which may hold several
-// space-separated scopes, without duplicates, in order.
+// scopeClaim is a scope or scp claim as the IdP wrote it: a string holds
+// scope-tokens separated by single spaces (RFC 6749 section 3.3, RFC 9068
+// section 2.2.3), and each element of an array is one scope-token, whole.
+type scopeClaim []string
+
+func (s *scopeClaim) UnmarshalJSON(b []byte) error {
+	var one *string
+	if json.Unmarshal(b, &one) == nil {
+		if *s = nil; one != nil {
+			*s = strings.Split(*one, " ") // on SP only: no tab, NBSP or other Unicode space
+		}
+		return nil
+	}
+	var many []*string
+	if err := json.Unmarshal(b, &many); err != nil || slices.Contains(many, nil) {
+		return errors.New("want a string or an array of strings")
+	}
+	*s = nil
+	for _, v := range many {
+		*s = append(*s, *v)
+	}
+	return nil
+}
+
+// scopes merges scope and scp without duplicates, in order. A value that is
+// not a scope-token (one or more of %x21 / %x23-5B / %x5D-7E: no space of
+// any kind, no quote, no backslash) is dropped, never split further, so the
+// authorizer grants no scope the IdP did not spell exactly.
 func (c *accessClaims) scopes() []string {
 	var out []string
-	for _, s := range strings.Fields(strings.Join(slices.Concat(c.Scope, c.Scp), " ")) {
-		if !slices.Contains(out, s) {
+	for _, s := range slices.Concat(c.Scope, c.Scp) {
+		if isScopeToken(s) && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+func isScopeToken(s string) bool {
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool { return r < 0x21 || r > 0x7e || r == '"' || r == '\\' })
 }
 
 // clientID is the OAuth client the token was issued to, by whichever claim
