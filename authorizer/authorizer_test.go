@@ -276,9 +276,9 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 			return "Bearer " + with(func(c jwt.MapClaims) { c["exp"] = "tomorrow" })
 		}, "malformed"},
 		{"kid of the wrong type", func() string { return "Bearer " + testissuer.Sign(t, "key-a", e.claims(), map[string]any{"kid": 7}) }, "malformed"},
-		{"oversized", func() string { return "Bearer " + strings.Repeat("a", MaxTokenBytes+1) }, "oversized"},
+		{"oversized", func() string { return "Bearer " + strings.Repeat("a", maxTokenBytes+1) }, "oversized"},
 		{"oversized but otherwise valid", func() string {
-			return "Bearer " + with(func(c jwt.MapClaims) { c["pad"] = strings.Repeat("x", MaxTokenBytes) })
+			return "Bearer " + with(func(c jwt.MapClaims) { c["pad"] = strings.Repeat("x", maxTokenBytes) })
 		}, "oversized"},
 		{"missing", func() string { return "" }, "missing_token"},
 		{"blank", func() string { return "   " }, "missing_token"},
@@ -404,7 +404,7 @@ func TestDecisionLogLine(t *testing.T) {
 }
 
 // Holding no keys at all, the authorizer refuses every token and fetches
-// again at most once per KeyRefreshInterval, however many requests come,
+// again at most once per keyRefreshInterval, however many requests come,
 // until the IdP answers: it recovers without a restart.
 func TestWithoutKeysTheFetchIsRetriedOncePerInterval(t *testing.T) {
 	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
@@ -419,15 +419,15 @@ func TestWithoutKeysTheFetchIsRetriedOncePerInterval(t *testing.T) {
 	if n := e.idp.JWKSHits.Load(); n != 1 {
 		t.Errorf("%d fetches within the first interval, want the cold start's only", n)
 	}
-	e.clock.Advance(KeyRefreshInterval)
+	e.clock.Advance(keyRefreshInterval)
 	for range 50 {
 		_, _ = e.authorize(token)
 	}
 	if n := e.idp.JWKSHits.Load(); n != 2 {
-		t.Errorf("%d fetches after %s, want one more", n, KeyRefreshInterval)
+		t.Errorf("%d fetches after %s, want one more", n, keyRefreshInterval)
 	}
 	e.idp.SetMode(testissuer.OK)
-	e.clock.Advance(KeyRefreshInterval)
+	e.clock.Advance(keyRefreshInterval)
 	if _, err := e.authorize(token); err != nil {
 		t.Fatalf("after the IdP came back: %v (%v)", err, e.lastDecision()["detail"])
 	}
@@ -445,7 +445,7 @@ func TestJWKSOutageAtColdStartThenRecovery(t *testing.T) {
 		t.Fatalf("during the outage: err %v reason %v", err, e.lastDecision()["reason"])
 	}
 	e.idp.SetMode(testissuer.OK)
-	e.clock.Advance(KeyRefreshInterval)
+	e.clock.Advance(keyRefreshInterval)
 	if _, err := e.authorize(token); err != nil {
 		t.Fatalf("after recovery: %v (%v)", err, e.lastDecision()["detail"])
 	}
@@ -457,11 +457,11 @@ func TestJWKSOutageAtColdStartThenRecovery(t *testing.T) {
 func TestJWKSOutageWhileWarm(t *testing.T) {
 	e := newEnv(t)
 	e.idp.SetMode(testissuer.Down)
-	e.clock.Advance(2 * KeyMaxAge) // keys are stale: a refresh is attempted and fails
+	e.clock.Advance(2 * keyMaxAge) // keys are stale: a refresh is attempted and fails
 	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err != nil {
 		t.Fatalf("a known key must keep working during an outage: %v", err)
 	}
-	e.clock.Advance(KeyRefreshInterval)
+	e.clock.Advance(keyRefreshInterval)
 	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-c", e.claims(), nil)); err == nil || e.lastDecision()["reason"] != "jwks_unavailable" {
 		t.Fatalf("an unknown key during an outage: err %v reason %v", err, e.lastDecision()["reason"])
 	}
@@ -478,9 +478,9 @@ func TestJWKSRotation(t *testing.T) {
 	if _, err := e.authorize(newToken); err == nil || e.lastDecision()["reason"] != "unknown_kid" {
 		t.Fatalf("1 s after cold start the refresh is rate limited: err %v reason %v", err, e.lastDecision()["reason"])
 	}
-	e.clock.Advance(KeyRefreshInterval)
+	e.clock.Advance(keyRefreshInterval)
 	if _, err := e.authorize(newToken); err != nil {
-		t.Fatalf("the rotated key must be picked up within %s: %v (%v)", KeyRefreshInterval, err, e.lastDecision()["detail"])
+		t.Fatalf("the rotated key must be picked up within %s: %v (%v)", keyRefreshInterval, err, e.lastDecision()["detail"])
 	}
 	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err == nil || e.lastDecision()["reason"] != "unknown_kid" {
 		t.Fatalf("a key removed from the JWKS must stop working: err %v", err)
@@ -523,7 +523,7 @@ func TestHangingJWKSStillAnswersWithin4s(t *testing.T) {
 	// Warm, then the IdP hangs while a new kid needs a refresh.
 	w := newEnv(t)
 	w.idp.SetMode(testissuer.Hang)
-	w.clock.Advance(KeyRefreshInterval)
+	w.clock.Advance(keyRefreshInterval)
 	start = time.Now()
 	_, err = w.authorize("Bearer " + testissuer.Sign(t, "key-c", w.claims(), nil))
 	if took := time.Since(start); took > 4*time.Second {

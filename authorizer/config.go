@@ -19,20 +19,20 @@ const (
 	// DefaultRouteScopes protects the PetStore: reads need pets:read, writes
 	// pets:write, and GET /me only needs a valid token.
 	DefaultRouteScopes = "GET /pets=pets:read,GET /pets/*=pets:read,POST /pets=pets:write,GET /me="
-	DefaultAlgorithms  = "RS256"
-	DefaultClockSkew   = 30 * time.Second
-	MaxClockSkew       = 5 * time.Minute
-	MaxTokenBytes      = 16 << 10 // the Authorization value, checked before any parsing
-	// MaxJWKSTimeout bounds each JWKS or discovery request: a hanging IdP
+	defaultAlgorithms  = "RS256"
+	defaultClockSkew   = 30 * time.Second
+	maxClockSkew       = 5 * time.Minute
+	maxTokenBytes      = 16 << 10 // the Authorization value, checked before any parsing
+	// maxJWKSTimeout bounds each JWKS or discovery request: a hanging IdP
 	// must not hang the authorizer.
-	MaxJWKSTimeout = 3 * time.Second
-	// KeyRefreshInterval is how often an unknown kid may trigger a JWKS
+	maxJWKSTimeout = 3 * time.Second
+	// keyRefreshInterval is how often an unknown kid may trigger a JWKS
 	// fetch: a rotated key is picked up within it, while a flood of random
 	// kids costs the IdP at most one request per interval.
-	KeyRefreshInterval = 10 * time.Second
-	// KeyMaxAge is how long fetched keys are used before the next request
+	keyRefreshInterval = 10 * time.Second
+	// keyMaxAge is how long fetched keys are used before the next request
 	// fetches them again, so that a key the IdP removed stops working.
-	KeyMaxAge = time.Hour
+	keyMaxAge = time.Hour
 )
 
 // The environment variables the authorizer reads. template.yaml sets them.
@@ -57,11 +57,11 @@ type Config struct {
 	Audiences  []string      // aud must hold one, or a Cognito access token's client_id be one
 	JWKSURI    string        // empty: found by OpenID discovery from Issuer
 	Rules      []RouteRule   // the scopes each route needs
-	Algorithms []string      // the JWS allow-list, asymmetric only (empty: DefaultAlgorithms)
-	ClockSkew  time.Duration // leeway for exp, nbf and iat, 0 to MaxClockSkew
+	Algorithms []string      // the JWS allow-list, asymmetric only (empty: defaultAlgorithms)
+	ClockSkew  time.Duration // leeway for exp, nbf and iat, 0 to maxClockSkew
 
 	// Not read from the environment:
-	JWKSTimeout time.Duration    // each JWKS or discovery request (0: MaxJWKSTimeout, also the maximum)
+	JWKSTimeout time.Duration    // each JWKS or discovery request (0: maxJWKSTimeout, also the maximum)
 	HTTPClient  *http.Client     // default: JWKSTimeout, at most 3 redirects, each to a URL Issuer could be
 	Logger      *slog.Logger     // one JSON line per decision (default slog.Default())
 	Now         func() time.Time // the clock (default time.Now); tests move it
@@ -72,33 +72,36 @@ type Config struct {
 // variable at fault.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	issuerVar, issuer := EnvIssuer, strings.TrimSpace(getenv(EnvIssuer))
-	if alias := strings.TrimSpace(getenv(EnvTokenIssuer)); issuer == "" {
+	alias := strings.TrimSpace(getenv(EnvTokenIssuer))
+	if issuer == "" && alias != "" {
 		issuerVar, issuer = EnvTokenIssuer, alias
 	} else if alias != "" && alias != issuer {
-		return Config{}, fmt.Errorf("invalid authorizer configuration: %s and %s are both set and differ: set only one", EnvIssuer, EnvTokenIssuer)
+		return Config{}, fmt.Errorf("invalid authorizer configuration: %s and %s are both set and differ: set only one",
+			EnvIssuer, EnvTokenIssuer)
 	}
 	cfg := Config{
 		Issuer:     issuer,
 		Audiences:  splitList(getenv(EnvAudience)),
 		JWKSURI:    strings.TrimSpace(getenv(EnvJWKSURI)),
-		Algorithms: splitList(cmp.Or(getenv(EnvAlgorithms), DefaultAlgorithms)),
-		ClockSkew:  DefaultClockSkew,
+		Algorithms: splitList(cmp.Or(getenv(EnvAlgorithms), defaultAlgorithms)),
+		ClockSkew:  defaultClockSkew,
 	}
 	var errs []error
-	rules, err := ParseRouteRules(cmp.Or(strings.TrimSpace(getenv(EnvRouteScopes)), DefaultRouteScopes))
-	if err != nil {
-		errs = append(errs, fmt.Errorf("%s: %w", EnvRouteScopes, err))
+	rules, rulesErr := ParseRouteRules(cmp.Or(strings.TrimSpace(getenv(EnvRouteScopes)), DefaultRouteScopes))
+	if rulesErr != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvRouteScopes, rulesErr))
 	}
 	cfg.Rules = rules
 	if s := strings.TrimSpace(getenv(EnvClockSkew)); s != "" {
-		var err error
-		if cfg.ClockSkew, err = parseSeconds(s); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 30s", EnvClockSkew, s))
+		skew, skewErr := parseSeconds(s, maxClockSkew)
+		if skewErr != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvClockSkew, skewErr))
 		}
+		cfg.ClockSkew = skew
 	}
-	if err == nil { // else problems would only say again that there are no rules
-		errs = append(errs, cfg.problems(issuerVar)...)
-	}
+	// Every other variable is checked too, whatever failed above, so that
+	// one run names each variable at fault.
+	errs = append(errs, cfg.problems(issuerVar)...)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid authorizer configuration: %w", errors.Join(errs...))
 	}
@@ -121,9 +124,6 @@ func (c Config) problems(issuerVar string) []error {
 	if err := checkFetchURL(c.JWKSURI); c.JWKSURI != "" && err != nil {
 		add("%s: %w", EnvJWKSURI, err)
 	}
-	if len(c.Rules) == 0 {
-		add("%s: at least one rule is needed", EnvRouteScopes)
-	}
 	for _, r := range c.Rules { // parsed back, a valid rule gives itself again
 		if parsed, err := ParseRouteRules(r.String()); err != nil || len(parsed) != 1 || parsed[0].String() != r.String() {
 			add("%s: %q is not a valid rule", EnvRouteScopes, r.String())
@@ -134,8 +134,8 @@ func (c Config) problems(issuerVar string) []error {
 			add("%s: %q is not allowed; use asymmetric algorithms from %s", EnvAlgorithms, alg, strings.Join(allowedAlgorithms, ", "))
 		}
 	}
-	if c.ClockSkew < 0 || c.ClockSkew > MaxClockSkew {
-		add("%s: %s is outside 0s..%s", EnvClockSkew, c.ClockSkew, MaxClockSkew)
+	if c.ClockSkew < 0 || c.ClockSkew > maxClockSkew {
+		add("%s: %s is outside 0s..%s", EnvClockSkew, c.ClockSkew, maxClockSkew)
 	}
 	return errs
 }
@@ -144,12 +144,15 @@ func (c Config) problems(issuerVar string) []error {
 // It fails closed: a value out of range is an error, never replaced.
 func (c Config) withDefaults() (Config, error) {
 	if len(c.Algorithms) == 0 {
-		c.Algorithms = []string{DefaultAlgorithms}
+		c.Algorithms = []string{defaultAlgorithms}
 	}
-	c.JWKSTimeout = cmp.Or(c.JWKSTimeout, MaxJWKSTimeout)
+	c.JWKSTimeout = cmp.Or(c.JWKSTimeout, maxJWKSTimeout)
 	errs := c.problems(EnvIssuer)
-	if c.JWKSTimeout < 0 || c.JWKSTimeout > MaxJWKSTimeout {
-		errs = append(errs, fmt.Errorf("JWKSTimeout: %s is outside 0s..%s", c.JWKSTimeout, MaxJWKSTimeout))
+	if len(c.Rules) == 0 { // ConfigFromEnv has a parse error to say instead
+		errs = append(errs, fmt.Errorf("%s: at least one rule is needed", EnvRouteScopes))
+	}
+	if c.JWKSTimeout < 0 || c.JWKSTimeout > maxJWKSTimeout {
+		errs = append(errs, fmt.Errorf("JWKSTimeout: %s is outside 0s..%s", c.JWKSTimeout, maxJWKSTimeout))
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("invalid authorizer configuration: %w", errors.Join(errs...))
@@ -190,12 +193,22 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 }
 
 // parseSeconds accepts a Go duration ("30s", "1m") or a plain number of
-// seconds ("30"), the form CloudFormation parameters usually take.
-func parseSeconds(s string) (time.Duration, error) {
-	if n, err := strconv.Atoi(s); err == nil {
+// seconds ("30"), the form CloudFormation parameters usually take. A number
+// is bounded by limit before it becomes a Duration, whose multiplication
+// would otherwise wrap a huge number into range; a duration is checked by
+// problems.
+func parseSeconds(s string, limit time.Duration) (time.Duration, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 || n > int64(limit/time.Second) {
+			return 0, fmt.Errorf("%.24s seconds is outside 0..%d", s, int64(limit/time.Second))
+		}
 		return time.Duration(n) * time.Second, nil
 	}
-	return time.ParseDuration(s)
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%.24q is not a duration such as 30s", s)
+	}
+	return d, nil
 }
 
 func splitList(s string) []string {

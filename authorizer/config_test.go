@@ -23,7 +23,7 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 	if cfg.Issuer != "https://example.auth0.com/" || strings.Join(cfg.Audiences, "|") != "https://petstore.example.com|app-client-id" {
 		t.Errorf("issuer %q audiences %q", cfg.Issuer, cfg.Audiences)
 	}
-	if cfg.JWKSURI != "" || cfg.ClockSkew != DefaultClockSkew || strings.Join(cfg.Algorithms, ",") != "RS256" {
+	if cfg.JWKSURI != "" || cfg.ClockSkew != defaultClockSkew || strings.Join(cfg.Algorithms, ",") != "RS256" {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	if len(cfg.Rules) != 4 || cfg.Rules[2].String() != "POST /pets=pets:write" {
@@ -66,6 +66,13 @@ func TestConfigFromEnvNamesTheBadVariable(t *testing.T) {
 		{map[string]string{"ALGORITHMS": "RS256,none"}, `ALGORITHMS: "none"`},
 		{map[string]string{"CLOCK_SKEW": "soon"}, "CLOCK_SKEW: "},
 		{map[string]string{"CLOCK_SKEW": "1h"}, "CLOCK_SKEW: "},
+		{map[string]string{"CLOCK_SKEW": "301"}, "CLOCK_SKEW: "},
+		{map[string]string{"CLOCK_SKEW": "-1"}, "CLOCK_SKEW: "},
+		// time.Duration(n) * time.Second would wrap these into 0s..5m.
+		{map[string]string{"CLOCK_SKEW": "36028797018964028"}, "CLOCK_SKEW: "},
+		{map[string]string{"CLOCK_SKEW": "18446744073"}, "CLOCK_SKEW: "},
+		{map[string]string{"CLOCK_SKEW": "99999999999999999999"}, "CLOCK_SKEW: "},
+		{map[string]string{"CLOCK_SKEW": "2562047h48m"}, "CLOCK_SKEW: "},
 	}
 	for _, tt := range tests {
 		env := map[string]string{}
@@ -78,6 +85,33 @@ func TestConfigFromEnvNamesTheBadVariable(t *testing.T) {
 		_, err := ConfigFromEnv(envOf(env))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: err = %v, want it to mention %q", tt.set, err, tt.want)
+		}
+	}
+}
+
+// One run names every variable at fault: a bad ROUTE_SCOPES or CLOCK_SKEW
+// does not hide the others.
+func TestConfigFromEnvNamesEveryBadVariable(t *testing.T) {
+	for _, env := range []map[string]string{
+		{"ROUTE_SCOPES": "FETCH /x=y", "ALGORITHMS": "HS256", "JWKS_URI": "http://idp.example.com/jwks"},
+		{"ROUTE_SCOPES": "GET pets", "CLOCK_SKEW": "36028797018964028", "ALGORITHMS": "HS256", "JWKS_URI": "http://idp.example.com/jwks"},
+		{"ROUTE_SCOPES": " , ", "CLOCK_SKEW": "soon", "ALGORITHMS": "HS256", "JWKS_URI": "http://idp.example.com/jwks"},
+	} {
+		_, err := ConfigFromEnv(envOf(env))
+		if err == nil {
+			t.Fatalf("%v: accepted", env)
+		}
+		want := []string{"ISSUER is required", "AUDIENCE is required", `ALGORITHMS: "HS256"`, "JWKS_URI: "}
+		for name := range env {
+			want = append(want, name+": ")
+		}
+		for _, w := range want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: err = %v, want it to mention %q", env, err, w)
+			}
+		}
+		if strings.Contains(err.Error(), "TOKEN_ISSUER") { // the alias is named only when it is the one set
+			t.Errorf("%v: err = %v names TOKEN_ISSUER", env, err)
 		}
 	}
 }
@@ -98,7 +132,7 @@ func TestExtractBearerToken(t *testing.T) {
 		{"Bearerabc", "", errScheme},
 		{"Bearer a b", "", errScheme},
 		{"Bearer a\tb", "", errScheme},
-		{"Bearer " + strings.Repeat("a", MaxTokenBytes), "", errOversized},
+		{"Bearer " + strings.Repeat("a", maxTokenBytes), "", errOversized},
 	}
 	for _, tt := range tests {
 		got, err := extractBearerToken(tt.in)

@@ -13,7 +13,7 @@ func (e *reasonError) Error() string { return "token refused: " + e.code }
 var (
 	errMissingToken     = &reasonError{"missing_token"}      // empty authorizationToken
 	errScheme           = &reasonError{"scheme"}             // not "Bearer <token>"
-	errOversized        = &reasonError{"oversized"}          // over MaxTokenBytes
+	errOversized        = &reasonError{"oversized"}          // over maxTokenBytes
 	errMalformed        = &reasonError{"malformed"}          // not a JWS compact token, bad base64 or JSON
 	errAlgorithm        = &reasonError{"algorithm"}          // alg not allowed, or not the key's alg
 	errCritical         = &reasonError{"crit"}               // crit header parameter we do not understand

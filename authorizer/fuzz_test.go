@@ -24,7 +24,7 @@ func FuzzExtractBearerToken(f *testing.F) {
 			}
 			return
 		}
-		if token == "" || len(token) > MaxTokenBytes || strings.ContainsAny(token, " \t\r\n") {
+		if token == "" || len(token) > maxTokenBytes || strings.ContainsAny(token, " \t\r\n") {
 			t.Fatalf("accepted token %q from %q", token, header)
 		}
 	})

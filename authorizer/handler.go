@@ -92,9 +92,9 @@ type decision struct {
 
 // extractBearerToken returns the token of "Bearer <token>": the scheme in
 // any case, then one token without spaces or control characters (RFC 6750).
-// Values over MaxTokenBytes are refused before anything else.
+// Values over maxTokenBytes are refused before anything else.
 func extractBearerToken(header string) (string, error) {
-	if len(header) > MaxTokenBytes {
+	if len(header) > maxTokenBytes {
 		return "", errOversized
 	}
 	scheme, token, _ := strings.Cut(strings.TrimRight(header, " "), " ")

@@ -70,7 +70,7 @@ func (e *env) config(opts ...envOption) Config {
 		JWKSURI:    e.idp.URL + "/jwks",
 		Rules:      rules,
 		Algorithms: []string{"RS256"},
-		ClockSkew:  DefaultClockSkew,
+		ClockSkew:  defaultClockSkew,
 		Logger:     slog.New(slog.NewJSONHandler(e.logs, nil)),
 		Now:        e.clock.Now,
 	}

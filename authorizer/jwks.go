@@ -32,7 +32,7 @@ const (
 // jwkset parses and checks the JWKs; the fetching is ours, as keyfunc/v3
 // tries every key for a token without kid, and jwkset's client queues
 // requests behind its rate limiter and cannot discover the JWKS URI. Here
-// an unknown kid causes at most one fetch per KeyRefreshInterval and never
+// an unknown kid causes at most one fetch per keyRefreshInterval and never
 // waits for one; a failed fetch keeps the keys already held.
 type keySet struct {
 	cfg     Config
@@ -54,13 +54,13 @@ type verificationKey struct {
 }
 
 func newKeySet(cfg Config) *keySet {
-	ks := &keySet{cfg: cfg, jwksURI: cfg.JWKSURI, refetch: rate.NewLimiter(rate.Every(KeyRefreshInterval), 1)}
+	ks := &keySet{cfg: cfg, jwksURI: cfg.JWKSURI, refetch: rate.NewLimiter(rate.Every(keyRefreshInterval), 1)}
 	ks.current.Store(&keySnapshot{})
 	return ks
 }
 
 // coldStart is New's fetch. A failure is logged: the authorizer fetches
-// again on demand, KeyRefreshInterval later (this fetch spends the
+// again on demand, keyRefreshInterval later (this fetch spends the
 // limiter's allowance, so requests right after it do not wait on the IdP).
 func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
 	ks.refetch.AllowN(ks.cfg.Now(), 1)
@@ -74,11 +74,11 @@ func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
 
 // key returns the verification key for a token header's kid and alg,
 // fetching the JWKS again when the kid is unknown or the keys are older
-// than KeyMaxAge, as often as the limiter allows.
+// than keyMaxAge, as often as the limiter allows.
 func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, error) {
 	snap := ks.current.Load()
 	k, err := snap.find(kid)
-	stale := len(snap.all) > 0 && ks.cfg.Now().Sub(snap.fetchedAt) > KeyMaxAge
+	stale := len(snap.all) > 0 && ks.cfg.Now().Sub(snap.fetchedAt) > keyMaxAge
 	if (err != nil || stale) && ks.refetch.AllowN(ks.cfg.Now(), 1) {
 		if ferr := ks.refresh(ctx); ferr != nil && err != nil {
 			return verificationKey{}, fmt.Errorf("%w: %w", errJWKSUnavailable, ferr)
@@ -87,7 +87,7 @@ func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, er
 		k, err = snap.find(kid)
 	}
 	if err != nil && len(snap.all) == 0 {
-		return verificationKey{}, fmt.Errorf("%w: no keys held, next fetch within %s", errJWKSUnavailable, KeyRefreshInterval)
+		return verificationKey{}, fmt.Errorf("%w: no keys held, next fetch within %s", errJWKSUnavailable, keyRefreshInterval)
 	}
 	if err != nil {
 		return verificationKey{}, err
