@@ -30,6 +30,9 @@ const (
 	// fetch: a rotated key is picked up within it, while a flood of random
 	// kids costs the IdP at most one request per interval.
 	keyRefreshInterval = 10 * time.Second
+	// noKeysRetryInterval replaces it while no keys are held (a failed cold
+	// start): every token is refused then, so the IdP is asked sooner.
+	noKeysRetryInterval = time.Second
 	// keyMaxAge is how long fetched keys are used before the next request
 	// fetches them again, so that a key the IdP removed stops working.
 	keyMaxAge = time.Hour
@@ -61,10 +64,8 @@ type Config struct {
 	ClockSkew  time.Duration // leeway for exp, nbf and iat, 0 to maxClockSkew
 
 	// Not read from the environment:
-	JWKSTimeout time.Duration    // each JWKS or discovery request (0: maxJWKSTimeout, also the maximum)
-	HTTPClient  *http.Client     // default: JWKSTimeout, at most 3 redirects, each to a URL Issuer could be
-	Logger      *slog.Logger     // one JSON line per decision (default slog.Default())
-	Now         func() time.Time // the clock (default time.Now); tests move it
+	Logger *slog.Logger     // one JSON line per decision (default slog.Default())
+	Now    func() time.Time // the clock (default time.Now); tests move it
 }
 
 // ConfigFromEnv reads and checks the configuration from the environment,
@@ -146,19 +147,12 @@ func (c Config) withDefaults() (Config, error) {
 	if len(c.Algorithms) == 0 {
 		c.Algorithms = []string{defaultAlgorithms}
 	}
-	c.JWKSTimeout = cmp.Or(c.JWKSTimeout, maxJWKSTimeout)
 	errs := c.problems(EnvIssuer)
 	if len(c.Rules) == 0 { // ConfigFromEnv has a parse error to say instead
 		errs = append(errs, fmt.Errorf("%s: at least one rule is needed", EnvRouteScopes))
 	}
-	if c.JWKSTimeout < 0 || c.JWKSTimeout > maxJWKSTimeout {
-		errs = append(errs, fmt.Errorf("JWKSTimeout: %s is outside 0s..%s", c.JWKSTimeout, maxJWKSTimeout))
-	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("invalid authorizer configuration: %w", errors.Join(errs...))
-	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: c.JWKSTimeout, CheckRedirect: checkRedirect}
 	}
 	c.Logger = cmp.Or(c.Logger, slog.Default())
 	if c.Now == nil {

@@ -166,8 +166,6 @@ func TestNewRefusesABadConfig(t *testing.T) {
 		{"HS256", func(c *Config) { c.Algorithms = []string{"HS256"} }, `"HS256" is not allowed`},
 		{"negative clock skew", func(c *Config) { c.ClockSkew = -time.Second }, "CLOCK_SKEW"},
 		{"clock skew over 5 minutes", func(c *Config) { c.ClockSkew = 6 * time.Minute }, "CLOCK_SKEW"},
-		{"JWKS timeout over 3 s", func(c *Config) { c.JWKSTimeout = 10 * time.Second }, "JWKSTimeout"},
-		{"negative JWKS timeout", func(c *Config) { c.JWKSTimeout = -time.Second }, "JWKSTimeout"},
 	}
 	for _, tt := range tests {
 		cfg := e.config(tt.set)

@@ -40,5 +40,6 @@ func reasonCode(err error) string {
 	return "internal"
 }
 
-// errUnauthorized is the only error API Gateway answers with a 401.
+// errUnauthorized is the only error API Gateway answers with a 401; it
+// turns any other error, or a malformed answer, into a 500.
 var errUnauthorized = errors.New("Unauthorized") //nolint:staticcheck // API Gateway matches this exact string.

@@ -24,7 +24,7 @@ type Authorizer struct {
 	parser *jwt.Parser
 }
 
-// New checks cfg and fetches the JWKS once, within Config.JWKSTimeout. An
+// New checks cfg and fetches the JWKS once, within 3 seconds. An
 // unreachable JWKS is logged, not an error: the authorizer refuses what it
 // cannot verify (reason jwks_unavailable) and fetches again on demand, so
 // it recovers without a restart.
@@ -38,7 +38,7 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 			jwt.WithIssuer(cfg.Issuer), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
 			jwt.WithLeeway(cfg.ClockSkew), jwt.WithTimeFunc(cfg.Now)),
 	}
-	a.keys.coldStart(ctx, cfg.Logger)
+	a.keys.coldStart(ctx)
 	return a, nil
 }
 
@@ -128,12 +128,20 @@ func (a *Authorizer) logDecision(ctx context.Context, methodARN string, d decisi
 	if d.err != nil && d.err != errNoScope {
 		attrs = append(attrs, slog.String("detail", oneLine(d.err)))
 	}
-	for _, kv := range [][2]string{{"sub", d.id.subject}, {"client_id", d.id.clientID}, {"kid", truncate(d.id.keyID, 64)}, {"token_sha256", d.token}} {
-		if kv[1] != "" {
-			attrs = append(attrs, slog.String(kv[0], kv[1]))
-		}
+	if d.id.subject != "" {
+		attrs = append(attrs, slog.String("sub", d.id.subject))
 	}
-	attrs = append(attrs, slog.String("method_arn", truncate(methodARN, 256)), slog.Int64("duration_us", took.Microseconds()))
+	if d.id.clientID != "" {
+		attrs = append(attrs, slog.String("client_id", d.id.clientID))
+	}
+	if d.id.keyID != "" {
+		attrs = append(attrs, slog.String("kid", truncate(d.id.keyID, 64)))
+	}
+	if d.token != "" {
+		attrs = append(attrs, slog.String("token_sha256", d.token))
+	}
+	attrs = append(attrs, slog.String("method_arn", truncate(methodARN, 256)),
+		slog.Int64("duration_us", took.Microseconds()))
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		attrs = append(attrs, slog.String("request_id", lc.AwsRequestID))
 	}

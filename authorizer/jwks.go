@@ -32,12 +32,15 @@ const (
 // jwkset parses and checks the JWKs; the fetching is ours, as keyfunc/v3
 // tries every key for a token without kid, and jwkset's client queues
 // requests behind its rate limiter and cannot discover the JWKS URI. Here
-// an unknown kid causes at most one fetch per keyRefreshInterval and never
-// waits for one; a failed fetch keeps the keys already held.
+// an unknown kid causes at most one fetch per keyRefreshInterval (one per
+// second while no keys are held) and never waits for one; a failed fetch
+// keeps the keys already held.
 type keySet struct {
 	cfg     Config
+	client  *http.Client  // maxJWKSTimeout; at most 3 redirects, each to a URL the configuration could name
 	jwksURI string        // configured, or found by discovery; guarded by mu
-	refetch *rate.Limiter // fetches for unknown kids and stale keys
+	refetch *rate.Limiter // while keys are held: fetches for unknown kids and stale keys
+	retry   *rate.Limiter // while none are (a failed cold start): fetches, one a second
 	mu      sync.Mutex    // one fetch at a time
 	current atomic.Pointer[keySnapshot]
 }
@@ -54,19 +57,26 @@ type verificationKey struct {
 }
 
 func newKeySet(cfg Config) *keySet {
-	ks := &keySet{cfg: cfg, jwksURI: cfg.JWKSURI, refetch: rate.NewLimiter(rate.Every(keyRefreshInterval), 1)}
+	ks := &keySet{
+		cfg:     cfg,
+		client:  &http.Client{Timeout: maxJWKSTimeout, CheckRedirect: checkRedirect},
+		jwksURI: cfg.JWKSURI,
+		refetch: rate.NewLimiter(rate.Every(keyRefreshInterval), 1),
+		retry:   rate.NewLimiter(rate.Every(noKeysRetryInterval), 1),
+	}
 	ks.current.Store(&keySnapshot{})
 	return ks
 }
 
 // coldStart is New's fetch. A failure is logged: the authorizer fetches
-// again on demand, keyRefreshInterval later (this fetch spends the
-// limiter's allowance, so requests right after it do not wait on the IdP).
-func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
+// again on demand, noKeysRetryInterval later (this fetch spends the
+// limiters' allowance, so requests right after it do not wait on the IdP).
+func (ks *keySet) coldStart(ctx context.Context) {
 	ks.refetch.AllowN(ks.cfg.Now(), 1)
+	ks.retry.AllowN(ks.cfg.Now(), 1)
 	start := time.Now()
 	if err := ks.refresh(ctx); err != nil {
-		log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
+		ks.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
 			slog.String("reason", errJWKSUnavailable.code), slog.String("detail", oneLine(err)),
 			slog.Int64("duration_us", time.Since(start).Microseconds()))
 	}
@@ -74,20 +84,32 @@ func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
 
 // key returns the verification key for a token header's kid and alg,
 // fetching the JWKS again when the kid is unknown or the keys are older
-// than keyMaxAge, as often as the limiter allows.
+// than keyMaxAge, as often as the limiters allow. When stale keys cannot be
+// refreshed they stay in use (the IdP is down, not the keys wrong), and a
+// warning says so each time a fetch fails.
 func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, error) {
 	snap := ks.current.Load()
 	k, err := snap.find(kid)
 	stale := len(snap.all) > 0 && ks.cfg.Now().Sub(snap.fetchedAt) > keyMaxAge
-	if (err != nil || stale) && ks.refetch.AllowN(ks.cfg.Now(), 1) {
-		if ferr := ks.refresh(ctx); ferr != nil && err != nil {
+	limiter := ks.refetch
+	if len(snap.all) == 0 {
+		limiter = ks.retry
+	}
+	if (err != nil || stale) && limiter.AllowN(ks.cfg.Now(), 1) {
+		ferr := ks.refresh(ctx)
+		if ferr != nil && err != nil {
 			return verificationKey{}, fmt.Errorf("%w: %w", errJWKSUnavailable, ferr)
+		}
+		if ferr != nil {
+			ks.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "JWKS refresh failed; still using the keys fetched at fetched_at",
+				slog.String("reason", errJWKSUnavailable.code), slog.String("detail", oneLine(ferr)),
+				slog.Time("fetched_at", snap.fetchedAt))
 		}
 		snap = ks.current.Load()
 		k, err = snap.find(kid)
 	}
 	if err != nil && len(snap.all) == 0 {
-		return verificationKey{}, fmt.Errorf("%w: no keys held, next fetch within %s", errJWKSUnavailable, keyRefreshInterval)
+		return verificationKey{}, fmt.Errorf("%w: no keys held, next fetch within %s", errJWKSUnavailable, noKeysRetryInterval)
 	}
 	if err != nil {
 		return verificationKey{}, err
@@ -118,7 +140,14 @@ func (k verificationKey) check(alg string) error {
 	case *rsa.PublicKey:
 		fits = strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
 	case *ecdsa.PublicKey:
-		fits = alg == map[elliptic.Curve]string{elliptic.P256(): "ES256", elliptic.P384(): "ES384", elliptic.P521(): "ES512"}[pub.Curve]
+		switch pub.Curve {
+		case elliptic.P256():
+			fits = alg == "ES256"
+		case elliptic.P384():
+			fits = alg == "ES384"
+		case elliptic.P521():
+			fits = alg == "ES512"
+		}
 	case ed25519.PublicKey:
 		fits = alg == "EdDSA"
 	}
@@ -133,7 +162,7 @@ func (k verificationKey) check(alg string) error {
 func (ks *keySet) refresh(ctx context.Context) (err error) {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, ks.cfg.JWKSTimeout)
+	ctx, cancel := context.WithTimeout(ctx, maxJWKSTimeout)
 	defer cancel()
 	if ks.jwksURI == "" {
 		if ks.jwksURI, err = ks.discover(ctx); err != nil {
@@ -147,7 +176,10 @@ func (ks *keySet) refresh(ctx context.Context) (err error) {
 	snap := &keySnapshot{byKID: map[string]verificationKey{}, fetchedAt: ks.cfg.Now()}
 	for _, m := range set.Keys {
 		k, ok := usableKey(m)
-		if _, dup := snap.byKID[k.kid]; !ok || dup {
+		if !ok {
+			continue
+		}
+		if _, dup := snap.byKID[k.kid]; dup {
 			continue // a kid twice is ambiguous: the first usable key with it wins
 		}
 		if k.kid != "" {
@@ -212,7 +244,7 @@ func (ks *keySet) getJSON(ctx context.Context, url string, v any) error {
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := ks.cfg.HTTPClient.Do(req)
+	resp, err := ks.client.Do(req)
 	if err != nil {
 		return err
 	}

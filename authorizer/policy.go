@@ -29,7 +29,8 @@ func (r RouteRule) permits(scopes []string) bool {
 
 var pathParam = regexp.MustCompile(`\{[^}]*\}`)
 
-var ruleMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"}
+// httpMethods are the methods a rule may name; ANY (or *) stands for each.
+var httpMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
 // resources are the rule's parts of execute-api ARNs, one per spelling of
 // the path that API Gateway routes to the rule's resource. It routes
@@ -42,7 +43,7 @@ func (r RouteRule) resources() []string {
 	path := pathParam.ReplaceAllString(r.Path[1:], "*") // {petId}, {proxy+}
 	methods := []string{r.Method}
 	if r.Method == "*" {
-		methods = ruleMethods[:len(ruleMethods)-1]
+		methods = httpMethods
 	}
 	var out []string
 	for _, m := range methods {
@@ -71,8 +72,8 @@ func ParseRouteRules(s string) ([]RouteRule, error) {
 		if method == "ANY" {
 			method = "*"
 		}
-		if !slices.Contains(ruleMethods, method) {
-			return nil, fmt.Errorf("rule %q: method must be one of %s or ANY", raw, strings.Join(ruleMethods[:7], ", "))
+		if method != "*" && !slices.Contains(httpMethods, method) {
+			return nil, fmt.Errorf("rule %q: method must be one of %s or ANY", raw, strings.Join(httpMethods, ", "))
 		}
 		if !rulePath.MatchString(m[2]) {
 			return nil, fmt.Errorf("rule %q: path %q must start with / and have no empty segment; a segment is a {param} or of A-Z a-z 0-9 - . _ ~ *", raw, m[2])
@@ -119,16 +120,25 @@ func buildPolicy(stageARN string, rules []RouteRule, scopes []string) events.API
 		for _, res := range r.resources() {
 			if r.permits(scopes) {
 				allow = append(allow, stageARN+"/"+res)
-			} else if deny = append(deny, stageARN+"/"+res); strings.HasSuffix(res, "/") {
-				deny = append(deny, stageARN+"/"+res+"/*") // more trailing slashes, should a method ARN keep them
+				continue
+			}
+			deny = append(deny, stageARN+"/"+res)
+			if strings.HasSuffix(res, "/") { // more trailing slashes, should a method ARN keep them
+				deny = append(deny, stageARN+"/"+res+"/*")
 			}
 		}
 	}
+	// Allow first: the handler reads the outcome from the first statement.
 	p := events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17"}
-	for _, st := range []events.IAMPolicyStatement{{Effect: "Allow", Resource: allow}, {Effect: "Deny", Resource: deny}} {
-		if st.Action = []string{"execute-api:Invoke"}; len(st.Resource) > 0 {
-			p.Statement = append(p.Statement, st) // Allow first: the handler logs the first's effect
-		}
+	if len(allow) > 0 {
+		p.Statement = append(p.Statement, statement("Allow", allow))
+	}
+	if len(deny) > 0 {
+		p.Statement = append(p.Statement, statement("Deny", deny))
 	}
 	return p
+}
+
+func statement(effect string, resources []string) events.IAMPolicyStatement {
+	return events.IAMPolicyStatement{Effect: effect, Action: []string{"execute-api:Invoke"}, Resource: resources}
 }

@@ -2,7 +2,6 @@ package authorizer
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,7 +50,7 @@ func (a *Authorizer) verify(ctx context.Context, token string) (identity, error)
 	default:
 		return id, fmt.Errorf("%w: %v", errMalformed, err)
 	}
-	id.subject, id.scopes, id.clientID = claims.Subject, claims.scopes(), claims.clientID()
+	id.subject, id.scopes, id.clientID = claims.Subject, claims.scopes(), claims.ClientID
 	switch {
 	case err == nil:
 	case claims.ExpiresAt == nil:
@@ -74,6 +73,10 @@ func (a *Authorizer) verify(ctx context.Context, token string) (identity, error)
 	return id, nil
 }
 
+// accessTokenTypes are the typ header values of an access token (RFC 9068
+// section 2.1, or plain JWT), compared in lower case.
+var accessTokenTypes = []string{"jwt", "at+jwt", "application/at+jwt"}
+
 // checkHeader refuses what golang-jwt lets through: critical extensions
 // (RFC 7515 section 4.1.11: we implement none, so any crit is refused), a
 // non-string kid, and a typ that says the token is no access token.
@@ -86,8 +89,16 @@ func checkHeader(h map[string]any) error {
 			return fmt.Errorf("%w: kid is not a string", errMalformed)
 		}
 	}
-	if typ, ok := h["typ"]; ok && !slices.Contains([]string{"jwt", "at+jwt", "application/at+jwt"}, strings.ToLower(fmt.Sprint(typ))) {
-		return fmt.Errorf("%w: typ %.32q", errTokenType, fmt.Sprint(typ))
+	typ, ok := h["typ"]
+	if !ok {
+		return nil
+	}
+	s, isString := typ.(string)
+	if !isString {
+		return fmt.Errorf("%w: typ is not a string", errMalformed)
+	}
+	if !slices.Contains(accessTokenTypes, strings.ToLower(s)) {
+		return fmt.Errorf("%w: typ %.32q", errTokenType, s)
 	}
 	return nil
 }
@@ -119,9 +130,6 @@ type accessClaims struct {
 	Scope    scopeClaim // RFC 9068 "scope": space-separated string (some IdPs: array)
 	Scp      scopeClaim // Okta "scp": array; Entra ID: space-separated string
 	ClientID string     // RFC 9068, Auth0, Cognito "client_id"
-	AZP      string     // Auth0, Entra ID v2 "azp": authorized party
-	CID      string     // Okta "cid"
-	AppID    string     // Entra ID v1 "appid"
 	TokenUse string     // Cognito "token_use": "access" or "id"
 }
 
@@ -137,8 +145,10 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 	}
 	*c = accessClaims{}
 	// jwt.ClaimStrings (aud) reads a string or an array of strings, each whole.
-	fields := map[string]any{"iss": &c.Issuer, "sub": &c.Subject, "aud": &c.Audience, "scope": &c.Scope, "scp": &c.Scp,
-		"client_id": &c.ClientID, "azp": &c.AZP, "cid": &c.CID, "appid": &c.AppID, "token_use": &c.TokenUse}
+	fields := map[string]any{
+		"iss": &c.Issuer, "sub": &c.Subject, "aud": &c.Audience, "scope": &c.Scope, "scp": &c.Scp,
+		"client_id": &c.ClientID, "token_use": &c.TokenUse,
+	}
 	dates := map[string]**jwt.NumericDate{"exp": &c.ExpiresAt, "nbf": &c.NotBefore, "iat": &c.IssuedAt}
 	for name, raw := range members {
 		switch {
@@ -236,9 +246,6 @@ func (c *accessClaims) scopes() []string {
 }
 
 func isScopeToken(s string) bool {
-	return s != "" && !strings.ContainsFunc(s, func(r rune) bool { return r < 0x21 || r > 0x7e || r == '"' || r == '\\' })
+	outside := func(r rune) bool { return r < 0x21 || r > 0x7e || r == '"' || r == '\\' }
+	return s != "" && !strings.ContainsFunc(s, outside)
 }
-
-// clientID is the OAuth client the token was issued to, by whichever claim
-// the IdP uses for it.
-func (c *accessClaims) clientID() string { return cmp.Or(c.ClientID, c.AZP, c.CID, c.AppID) }
