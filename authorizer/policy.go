@@ -114,8 +114,15 @@ func stageARN(arn string) (string, error) {
 // permit, an explicit Deny for the others. API Gateway caches the policy per
 // token and reuses it for every route, so a policy naming only the invoked
 // method would wrongly refuse the token's next call elsewhere.
+//
+// The method ARN holds the path decoded (docs/architecture.md). Were a
+// percent-escape ever kept ("GET/pets/1/%73ecret"), a wildcard Allow
+// ("GET/pets/*") would match that spelling of a denied route, which no Deny
+// names and no finite list could. So, failing closed, each method on which
+// the token is denied a route also denies every method ARN holding a "%";
+// the backend's own scope check stays the second guard.
 func buildPolicy(stageARN string, rules []RouteRule, scopes []string) events.APIGatewayCustomAuthorizerPolicy {
-	var allow, deny []string
+	var allow, deny, escaped []string
 	for _, r := range rules {
 		for _, res := range r.resources() {
 			if r.permits(scopes) {
@@ -126,8 +133,13 @@ func buildPolicy(stageARN string, rules []RouteRule, scopes []string) events.API
 			if strings.HasSuffix(res, "/") { // more trailing slashes, should a method ARN keep them
 				deny = append(deny, stageARN+"/"+res+"/*")
 			}
+			method, _, _ := strings.Cut(res, "/")
+			if e := stageARN + "/" + method + "/*%*"; !slices.Contains(escaped, e) {
+				escaped = append(escaped, e)
+			}
 		}
 	}
+	deny = append(deny, escaped...)
 	// Allow first: the handler reads the outcome from the first statement.
 	p := events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17"}
 	if len(allow) > 0 {
