@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -162,19 +163,23 @@ func (c Config) withDefaults() (Config, error) {
 }
 
 // checkFetchURL accepts https URLs, and plain http only for hosts of a
-// developer's machine (loopback, or the host as sam local's container sees
-// it), so that a deployment cannot trust an issuer or keys sent in clear.
+// developer's machine, so that a deployment cannot trust an issuer or keys
+// sent in clear: loopback, and host.docker.internal (the host as the
+// container sees it) only under sam local, which sets AWS_SAM_LOCAL=true;
+// in a VPC, a private DNS zone could give that name any address.
 func checkFetchURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
 		return fmt.Errorf("%q is not an absolute URL", raw)
 	}
-	ip := net.ParseIP(u.Hostname())
-	dev := u.Hostname() == "localhost" || u.Hostname() == "host.docker.internal" || ip != nil && ip.IsLoopback()
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	dev := host == "localhost" || ip != nil && ip.IsLoopback() ||
+		host == "host.docker.internal" && os.Getenv("AWS_SAM_LOCAL") == "true"
 	if u.Scheme == "https" || u.Scheme == "http" && dev {
 		return nil
 	}
-	return fmt.Errorf("%q must use https (plain http is allowed only for localhost)", raw)
+	return fmt.Errorf("%q must use https (plain http is allowed only for localhost, and for host.docker.internal under sam local)", raw)
 }
 
 // checkRedirect lets the JWKS client follow a few redirects, each to a URL

@@ -32,6 +32,7 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 }
 
 func TestConfigFromEnvSettings(t *testing.T) {
+	t.Setenv("AWS_SAM_LOCAL", "true") // as sam local sets it, for host.docker.internal
 	cfg, err := ConfigFromEnv(envOf(map[string]string{
 		"TOKEN_ISSUER": "http://localhost:9000",
 		"AUDIENCE":     "petstore",
@@ -181,5 +182,29 @@ func TestNewRefusesABadConfig(t *testing.T) {
 		if err := checkFetchURL(issuer); err != nil {
 			t.Errorf("%s: %v", issuer, err)
 		}
+	}
+}
+
+// host.docker.internal is the developer's machine only under sam local
+// (AWS_SAM_LOCAL=true); anywhere else it is a name like any other, which
+// needs https.
+func TestHostDockerInternalOnlyUnderSAMLocal(t *testing.T) {
+	const jwks = "http://host.docker.internal:9000/keys"
+	for _, value := range []string{"", "false", "1", "TRUE"} {
+		t.Setenv("AWS_SAM_LOCAL", value)
+		if err := checkFetchURL(jwks); err == nil {
+			t.Errorf("AWS_SAM_LOCAL=%q: plain http to host.docker.internal accepted", value)
+		}
+		_, err := ConfigFromEnv(envOf(map[string]string{"ISSUER": "https://idp.example.com", "AUDIENCE": "api", "JWKS_URI": jwks}))
+		if err == nil || !strings.Contains(err.Error(), "JWKS_URI: ") {
+			t.Errorf("AWS_SAM_LOCAL=%q: err %v, want JWKS_URI refused", value, err)
+		}
+	}
+	t.Setenv("AWS_SAM_LOCAL", "true")
+	if err := checkFetchURL(jwks); err != nil {
+		t.Errorf("under sam local: %v", err)
+	}
+	if err := checkFetchURL("https://host.docker.internal/keys"); err != nil {
+		t.Errorf("https: %v", err)
 	}
 }
