@@ -1,21 +1,25 @@
 package authorizer
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/example/petstore-oidc/internal/testissuer"
+	"github.com/example/petstore-oidc/internal/testlog"
 )
 
 // jwk is the public JWK of key with the given kid and metadata.
@@ -207,5 +211,93 @@ func TestTokenBase64IsStrict(t *testing.T) {
 	}
 	if _, err := e.authorize("Bearer " + lenient); err == nil || e.lastDecision()["reason"] != "malformed" {
 		t.Errorf("non-canonical base64: err %v reason %v, want malformed", err, e.lastDecision()["reason"])
+	}
+}
+
+// A JWKS of maxDocumentBytes is read; one byte more is refused unread
+// (jwks_unavailable), however valid the keys at its start.
+func TestJWKSOverOneMiBIsRefused(t *testing.T) {
+	body := jwksJSON(t, testissuer.JWKS(t, "key-a").Keys...)
+	for size, ok := range map[int]bool{maxDocumentBytes: true, maxDocumentBytes + 1: false} {
+		srv := serveJWKS(t, body+strings.Repeat(" ", size-len(body)), nil) // JSON allows trailing spaces
+		e := newEnv(t, func(c *Config) { c.JWKSURI = srv.URL + "/jwks" })
+		_, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil))
+		if (err == nil) != ok || !ok && e.lastDecision()["reason"] != "jwks_unavailable" {
+			t.Errorf("a JWKS of %d bytes: err %v reason %v, want allowed %v", size, err, e.lastDecision()["reason"], ok)
+		}
+	}
+}
+
+// Discovery's jwks_uri must be a URL the configuration itself could name:
+// https, or plain http on loopback. A document pointing the keys at plain
+// http elsewhere is refused before anything is fetched from it.
+func TestDiscoveredJWKSURIMustUseHTTPS(t *testing.T) {
+	idp := testissuer.New(t, "key-a")
+	var jwksURI string
+	var fetched atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/openid-configuration" {
+			fetched.Add(1)
+			http.NotFound(w, r)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": "http://" + r.Host, "jwks_uri": jwksURI})
+	}))
+	t.Cleanup(srv.Close)
+	for uri, ok := range map[string]bool{
+		idp.URL + "/jwks":                 true, // loopback http
+		"http://keys.example.com/jwks":    false,
+		"ftp://127.0.0.1/jwks":            false,
+		"//keys.example.com/jwks":         false,
+		"http://user:pw@127.0.0.1/jwks":   false,
+		"http://host.docker.internal/key": false, // not under sam local
+	} {
+		jwksURI = uri
+		e := &env{t: t, idp: idp, clock: newClock(), logs: &testlog.Buffer{}}
+		e.start(func(c *Config) { c.Issuer, c.JWKSURI = srv.URL, "" })
+		claims := e.claims()
+		claims["iss"] = srv.URL
+		_, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", claims, nil))
+		if (err == nil) != ok {
+			t.Errorf("jwks_uri %s: err %v (%v), want allowed %v", uri, err, e.lastDecision()["detail"], ok)
+		}
+		if !ok && (e.lastDecision()["reason"] != "jwks_unavailable" || !strings.Contains(e.logs.String(), "jwks_uri")) {
+			t.Errorf("jwks_uri %s: reason %v, log %s", uri, e.lastDecision()["reason"], e.logs.String())
+		}
+	}
+	if n := fetched.Load(); n != 0 {
+		t.Errorf("%d requests besides discovery", n)
+	}
+}
+
+// A redirect to another https host is followed: an IdP may serve its keys
+// from a CDN, and https authenticates that host. Each hop must be a URL the
+// configuration could name, at most 3 of them (TestJWKSRedirects).
+func TestJWKSRedirectToAnotherHTTPSHost(t *testing.T) {
+	body := jwksJSON(t, testissuer.JWKS(t, "key-a").Keys...)
+	keys := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Host != "keys.example.com" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(keys.Close)
+	origin := httptest.NewTLSServer(http.RedirectHandler("https://keys.example.com/jwks", http.StatusFound))
+	t.Cleanup(origin.Close)
+	e := newEnv(t, func(c *Config) { c.JWKSURI = origin.URL + "/jwks" }) // its cold start fails: the test CA is unknown
+	// Trust the test CA (it also names *.example.com), and send
+	// keys.example.com to the keys server.
+	transport := origin.Client().Transport.(*http.Transport).Clone()
+	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr == "keys.example.com:443" {
+			addr = keys.Listener.Addr().String()
+		}
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
+	e.auth.keys.client.Transport = transport
+	e.clock.Advance(noKeysRetryInterval)
+	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err != nil {
+		t.Fatalf("JWKS behind a redirect to another https host: %v (%v)", err, e.lastDecision()["detail"])
 	}
 }
