@@ -123,8 +123,10 @@ func (c Config) problems(issuerVar string) []error {
 	if len(c.Audiences) == 0 || slices.Contains(c.Audiences, "") {
 		add("%s is required: the API identifier your tokens carry in aud (comma-separated for several)", EnvAudience)
 	}
-	if err := checkFetchURL(c.JWKSURI); c.JWKSURI != "" && err != nil {
-		add("%s: %w", EnvJWKSURI, err)
+	if c.JWKSURI != "" {
+		if err := checkFetchURL(c.JWKSURI); err != nil {
+			add("%s: %w", EnvJWKSURI, err)
+		}
 	}
 	for _, r := range c.Rules { // parsed back, a valid rule gives itself again
 		if parsed, err := ParseRouteRules(r.String()); err != nil || len(parsed) != 1 || parsed[0].String() != r.String() {
