@@ -128,18 +128,15 @@ func (a *Authorizer) logDecision(ctx context.Context, methodARN string, d decisi
 	if d.err != nil && d.err != errNoScope {
 		attrs = append(attrs, slog.String("detail", oneLine(d.err)))
 	}
-	if d.id.subject != "" {
-		attrs = append(attrs, slog.String("sub", d.id.subject))
+	optional := func(key, value string) {
+		if value != "" {
+			attrs = append(attrs, slog.String(key, value))
+		}
 	}
-	if d.id.clientID != "" {
-		attrs = append(attrs, slog.String("client_id", d.id.clientID))
-	}
-	if d.id.keyID != "" {
-		attrs = append(attrs, slog.String("kid", truncate(d.id.keyID, 64)))
-	}
-	if d.token != "" {
-		attrs = append(attrs, slog.String("token_sha256", d.token))
-	}
+	optional("sub", d.id.subject)
+	optional("client_id", d.id.clientID)
+	optional("kid", truncate(d.id.keyID, 64))
+	optional("token_sha256", d.token)
 	attrs = append(attrs, slog.String("method_arn", truncate(methodARN, 256)),
 		slog.Int64("duration_us", took.Microseconds()))
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
