@@ -220,15 +220,10 @@ func (s *scopeClaim) UnmarshalJSON(b []byte) error {
 		}
 		return nil
 	}
-	var many []*string
-	if err := json.Unmarshal(b, &many); err != nil || slices.Contains(many, nil) {
-		return errors.New("want a string or an array of strings")
-	}
-	*s = nil
-	for _, v := range many {
-		*s = append(*s, *v)
-	}
-	return nil
+	var many jwt.ClaimStrings // an array of strings only: no null, number or object
+	err := json.Unmarshal(b, &many)
+	*s = scopeClaim(many)
+	return err
 }
 
 // scopes merges scope and scp without duplicates, in order. A value that is
