@@ -102,11 +102,13 @@ func extractBearerToken(header string) (string, error) {
 	switch {
 	case strings.TrimSpace(header) == "":
 		return "", errMissingToken
-	case !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+	case !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsFunc(token, isSpaceOrControl):
 		return "", errScheme
 	}
 	return token, nil
 }
+
+func isSpaceOrControl(r rune) bool { return r <= ' ' || r == 0x7f }
 
 // fingerprint is what the logs show of a token: 12 hex digits of its
 // SHA-256, enough to correlate lines, useless to replay.
