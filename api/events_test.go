@@ -37,7 +37,7 @@ func TestSampleEventsForSamLocalInvoke(t *testing.T) {
 			if !strings.HasPrefix(ev.Headers["Authorization"], "Bearer ") {
 				t.Errorf("Authorization header %q: a gateway request always has one", ev.Headers["Authorization"])
 			}
-			res, err := NewLambdaHandler(NewRouter(Options{Logger: discardLogger()}))(context.Background(), ev)
+			res, err := NewLambdaHandler(NewRouter(Options{Store: testStore(t), Logger: discardLogger()}))(context.Background(), ev)
 			if err != nil || res.StatusCode != want {
 				t.Errorf("%v %d %s, want %d", err, res.StatusCode, res.Body, want)
 			}

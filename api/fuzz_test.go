@@ -19,7 +19,7 @@ func FuzzLambdaHandler(f *testing.F) {
 	f.Add("POST", "/pets", "", "application/json", `eyJ0eXBlIjoiZG9nIiwicHJpY2UiOjF9`, true, "[::1]:3000")
 	f.Add("DELETE", "/pets/%zz", "", "text/plain", "\x00\xff", false, "host with space")
 	f.Add("G\xffT", "/me", "", "", "", false, "localhost")
-	handler := NewLambdaHandler(NewRouter(Options{Logger: discardLogger()}))
+	handler := NewLambdaHandler(NewRouter(Options{Store: testStore(f), Logger: discardLogger()}))
 	base := event(f, "create-pet")
 	f.Fuzz(func(t *testing.T, method, path, query, contentType, body string, b64 bool, domain string) {
 		ev := base

@@ -136,7 +136,7 @@ func (h *handlers) createPet(c *gin.Context) {
 	n.CreatedBy = id.Principal
 	pet, err := h.store.Create(c.Request.Context(), n)
 	if errors.Is(err, ErrStoreFull) {
-		abortWithError(c, http.StatusInsufficientStorage, "the store is full: it holds at most "+strconv.Itoa(MaxMemoryPets)+" pets", "")
+		abortWithError(c, http.StatusInsufficientStorage, "the store is full: it holds at most "+strconv.Itoa(MaxPets)+" pets", "")
 		return
 	}
 	if err != nil {
@@ -163,10 +163,26 @@ func wholeNumber(s string) (int64, bool) {
 	return n, err == nil
 }
 
-// storeFailed answers an unexpected store error. The caller learns nothing
-// of it; the request log has the message.
+// UnavailableMessage is the error of a 503: the store failed in a way that
+// may pass (throttling, an unreachable endpoint, a timeout).
+const UnavailableMessage = "the pet store is unavailable, try again shortly"
+
+// storeFailed answers a store error: 503 with Retry-After when it may pass,
+// otherwise 500 (a missing table, missing permissions, an item the store
+// cannot read). The caller learns nothing more; the request log has the
+// message, DynamoDB's reason and the AWS request id.
 func storeFailed(c *gin.Context, err error) {
 	c.Set(errorKey, "store: "+err.Error())
+	var se *StoreError
+	if errors.As(err, &se) {
+		c.Set(storeReasonKey, se.Reason)
+		c.Set(awsRequestIDKey, se.RequestID)
+	}
+	if errors.Is(err, ErrUnavailable) {
+		c.Header("Retry-After", "1")
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, ErrorBody{Error: UnavailableMessage})
+		return
+	}
 	c.AbortWithStatusJSON(http.StatusInternalServerError, ErrorBody{Error: "internal error"})
 }
 

@@ -59,7 +59,7 @@ func runHTTPCases(t *testing.T, srv *httptest.Server, cases []httpCase) {
 }
 
 func TestPlainHTTPRefusesProtectedRoutes(t *testing.T) {
-	srv := httptest.NewServer(NewRouter(Options{Logger: discardLogger()}))
+	srv := httptest.NewServer(NewRouter(Options{Store: testStore(t), Logger: discardLogger()}))
 	defer srv.Close()
 	// What the adapter would put in a header for a gateway request: sent
 	// by a client, it must not count.
@@ -78,7 +78,7 @@ func TestPlainHTTPRefusesProtectedRoutes(t *testing.T) {
 }
 
 func TestPlainHTTPDevMode(t *testing.T) {
-	srv := httptest.NewServer(NewRouter(Options{Logger: discardLogger(), DevMode: true}))
+	srv := httptest.NewServer(NewRouter(Options{Store: testStore(t), Logger: discardLogger(), DevMode: true}))
 	defer srv.Close()
 	jsonCT := map[string]string{"Content-Type": "application/json"}
 	runHTTPCases(t, srv, []httpCase{
@@ -107,7 +107,7 @@ func TestPlainHTTPDevMode(t *testing.T) {
 // TestPlainHTTPBodyLimit sends bodies without a Content-Length (chunked),
 // so only the limited reader can catch them.
 func TestPlainHTTPBodyLimit(t *testing.T) {
-	srv := httptest.NewServer(NewRouter(Options{Logger: discardLogger(), DevMode: true}))
+	srv := httptest.NewServer(NewRouter(Options{Store: testStore(t), Logger: discardLogger(), DevMode: true}))
 	defer srv.Close()
 	tests := []struct {
 		name   string

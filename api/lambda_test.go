@@ -92,7 +92,7 @@ type wantResponse struct {
 func TestLambdaHandlerAnswersProxyEvents(t *testing.T) {
 	for _, tc := range lambdaCases {
 		t.Run(tc.event, func(t *testing.T) {
-			handler := NewLambdaHandler(NewRouter(Options{Logger: discardLogger()}))
+			handler := NewLambdaHandler(NewRouter(Options{Store: testStore(t), Logger: discardLogger()}))
 			got, err := handler(context.Background(), readEvent(t, filepath.Join("testdata", "events", tc.event+".json")))
 			if err != nil {
 				t.Fatalf("handler error %v: it must always answer", err)

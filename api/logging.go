@@ -8,10 +8,17 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// Keys of a store failure's details, for the request log only.
+const (
+	storeReasonKey  = "petstore.store_reason"
+	awsRequestIDKey = "petstore.aws_request_id"
+)
+
 // logRequests writes one JSON line per request once it is answered: the API
 // Gateway request id (to find the line from the gateway's access log), the
 // principal, method, route, path, status and latency, and the error message
-// or panic value of a failed request. It never logs headers, so never the
+// or panic value of a failed request, and for a store failure DynamoDB's
+// reason and the AWS request id. It never logs headers, so never the
 // Authorization header or a token.
 func logRequests(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -39,6 +46,9 @@ func logRequests(log *slog.Logger) gin.HandlerFunc {
 		)
 		if msg := c.GetString(errorKey); msg != "" {
 			attrs = append(attrs, slog.String("error", msg))
+		}
+		if reason := c.GetString(storeReasonKey); reason != "" {
+			attrs = append(attrs, slog.String("store_reason", reason), slog.String("aws_request_id", c.GetString(awsRequestIDKey)))
 		}
 		level := slog.LevelInfo
 		if p := c.GetString(panicKey); p != "" {

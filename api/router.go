@@ -11,7 +11,7 @@ import (
 
 // Options configure NewRouter.
 type Options struct {
-	// Store keeps the pets (default: a new seeded MemoryStore).
+	// Store keeps the pets (required: NewRouter panics without one).
 	Store Store
 	// Logger receives one JSON line per request (default slog.Default()).
 	Logger *slog.Logger
@@ -64,7 +64,7 @@ var routes = []route{
 // no debug output, in Lambda or in tests.
 func NewRouter(opts Options) *gin.Engine {
 	if opts.Store == nil {
-		opts.Store = NewMemoryStore()
+		panic("api.NewRouter: Options.Store is nil")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

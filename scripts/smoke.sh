@@ -40,7 +40,7 @@ fi
 
 echo "smoke: make local"
 started=$(date +%s)
-setsid make local >"$work/local.log" 2>&1 &
+setsid make --no-print-directory local >"$work/local.log" 2>&1 &  # (no "Entering directory" line under make smoke)
 pgid=$!
 
 fail() {

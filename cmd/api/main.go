@@ -1,7 +1,9 @@
 // Command api is the PetStore API (logical id "PetStoreFunction" in
 // template.yaml). In Lambda it serves API Gateway proxy events; elsewhere it
 // is a plain HTTP server on HOST:PORT (default 127.0.0.1:8081), stopped by
-// SIGINT or SIGTERM. See docs/api.md.
+// SIGINT or SIGTERM. Either way the pets are in the DynamoDB table named by
+// PETS_TABLE, reached through the AWS SDK's standard settings
+// (AWS_ENDPOINT_URL_DYNAMODB for a local endpoint). See docs/api.md.
 package main
 
 import (
@@ -23,7 +25,11 @@ func main() {
 	if err != nil {
 		fail(logger, err)
 	}
-	opts.Store, opts.Logger = api.NewMemoryStore(), logger
+	store, err := api.NewDynamoStoreFromEnv(context.Background(), os.Getenv)
+	if err != nil {
+		fail(logger, err)
+	}
+	opts.Store, opts.Logger = store, logger
 	router := api.NewRouter(opts)
 	if os.Getenv(api.EnvLambdaRuntimeAPI) != "" {
 		lambda.Start(api.NewLambdaHandler(router))

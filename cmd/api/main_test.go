@@ -1,26 +1,34 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/example/petstore-oidc/api"
+	"github.com/example/petstore-oidc/internal/dynamotest"
 	"github.com/example/petstore-oidc/internal/lambdatest"
 	"github.com/example/petstore-oidc/internal/testlog"
+	"github.com/example/petstore-oidc/local/tables"
 )
 
-func sampleEvent(t *testing.T, name string) events.APIGatewayProxyRequest {
+func sampleEvent(t testing.TB, name string) events.APIGatewayProxyRequest {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
 	if err != nil {
@@ -50,13 +58,39 @@ func invoke(t *testing.T, rt *lambdatest.Runtime, proc *lambdatest.Process, ev e
 	return out
 }
 
+// petsTable creates a seeded pets table on the embedded DynamoDB server and
+// returns the environment that points a bootstrap at it, through the AWS
+// SDK's standard variables as in any non-AWS deployment.
+func petsTable(t *testing.T) []string { return benchTable(t) }
+
+func benchTable(t testing.TB) []string {
+	t.Helper()
+	db := dynamotest.Embedded(t)
+	table := dynamotest.NewTable(t, db)
+	ctx := context.Background()
+	client, err := api.LoadDynamoClient(ctx, tables.LocalConfig(db.URL)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := api.NewDynamoStore(client, table).SeedExamplePets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return []string{
+		api.EnvPetsTable + "=" + table,
+		"AWS_ENDPOINT_URL_DYNAMODB=" + db.URL,
+		"AWS_REGION=" + tables.LocalRegion,
+		"AWS_ACCESS_KEY_ID=local",
+		"AWS_SECRET_ACCESS_KEY=local",
+	}
+}
+
 // TestBootstrapUnderLambdaRuntimeAPI builds the bootstrap as sam build does
 // and sends it the sample proxy events through the Runtime API, as Lambda
 // would: the pet created by one invocation is there for the next.
 func TestBootstrapUnderLambdaRuntimeAPI(t *testing.T) {
 	bootstrap := lambdatest.BuildHost(t, ".")
 	rt := lambdatest.NewRuntime(t)
-	proc := rt.Start(t, bootstrap)
+	proc := rt.Start(t, bootstrap, petsTable(t)...)
 
 	list := invoke(t, rt, proc, sampleEvent(t, "petstore-list-pets.json"))
 	if list.StatusCode != 200 || list.Body != `[{"id":1,"type":"dog","price":249.99}]` {
@@ -93,6 +127,144 @@ func TestBootstrapUnderLambdaRuntimeAPI(t *testing.T) {
 	}
 }
 
+// getPetEvent is GET /pets/{id} as API Gateway sends it for alice.
+func getPetEvent(t *testing.T, id int64) events.APIGatewayProxyRequest {
+	ev := sampleEvent(t, "petstore-list-pets.json")
+	path := "/pets/" + strconv.FormatInt(id, 10)
+	ev.Resource, ev.Path, ev.PathParameters = "/pets/{petId}", path, map[string]string{"petId": strconv.FormatInt(id, 10)}
+	ev.QueryStringParameters, ev.MultiValueQueryStringParameters = nil, nil
+	ev.RequestContext.ResourcePath, ev.RequestContext.Path = "/pets/{petId}", "/Prod"+path
+	return ev
+}
+
+// listPageEvent is GET /pets?page=N.
+func listPageEvent(t *testing.T, page int) events.APIGatewayProxyRequest {
+	ev := sampleEvent(t, "petstore-list-pets.json")
+	q := strconv.Itoa(page)
+	ev.QueryStringParameters = map[string]string{"page": q}
+	ev.MultiValueQueryStringParameters = map[string][]string{"page": {q}}
+	return ev
+}
+
+// TestTwoInstancesShareThePets runs two bootstraps side by side on one
+// table, as Lambda does when API Gateway sends it concurrent requests: a pet
+// created on one is read on the other at once; 40 creates, 20 on each
+// instance at the same time, get distinct ids and are all listed; and a
+// fresh instance, after both stopped, still reads them.
+func TestTwoInstancesShareThePets(t *testing.T) {
+	bootstrap := lambdatest.BuildHost(t, ".")
+	env := petsTable(t)
+	rtA, rtB := lambdatest.NewRuntime(t), lambdatest.NewRuntime(t)
+	a, b := rtA.Start(t, bootstrap, env...), rtB.Start(t, bootstrap, env...)
+
+	created := invoke(t, rtA, a, sampleEvent(t, "petstore-create-pet.json"))
+	if created.StatusCode != 201 {
+		t.Fatalf("create on A: %d %s", created.StatusCode, created.Body)
+	}
+	if got := invoke(t, rtB, b, getPetEvent(t, 4)); got.StatusCode != 200 || got.Body != created.Body {
+		t.Errorf("GET /pets/4 on B: %d %s, want 200 %s", got.StatusCode, got.Body, created.Body)
+	}
+
+	const n = 40
+	bodies := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		rt, proc := rtA, a
+		if i%2 == 1 {
+			rt, proc = rtB, b
+		}
+		ev := sampleEvent(t, "petstore-create-pet.json")
+		ev.Body = fmt.Sprintf(`{"type": "cat", "price": %d}`, 100+i)
+		payload, _ := json.Marshal(ev)
+		wg.Go(func() { // t.Errorf only: t.Fatal must not run on this goroutine
+			res, err := rt.InvokeProcess(proc, payload, 30*time.Second)
+			var out events.APIGatewayProxyResponse
+			if err == nil && res.Err == nil {
+				err = json.Unmarshal(res.Payload, &out)
+			}
+			if err != nil || res.Err != nil || out.StatusCode != 201 {
+				t.Errorf("create %d: %v %v %d %s", i, err, res.Err, out.StatusCode, out.Body)
+			}
+			bodies[i] = out.Body
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	ids := map[int64]bool{}
+	for _, body := range bodies {
+		var p api.Pet
+		if err := json.Unmarshal([]byte(body), &p); err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		if ids[p.ID] {
+			t.Errorf("id %d handed out twice", p.ID)
+		}
+		ids[p.ID] = true
+	}
+	listed := listAll(t, rtB, b)
+	if len(listed) != 4+n {
+		t.Errorf("%d pets listed, want %d", len(listed), 4+n)
+	}
+	for id := range ids {
+		if !listed[id] {
+			t.Errorf("pet %d not listed", id)
+		}
+	}
+
+	a.Stop()
+	b.Stop()
+	rtC := lambdatest.NewRuntime(t)
+	c := rtC.Start(t, bootstrap, env...)
+	if got := invoke(t, rtC, c, getPetEvent(t, 4)); got.StatusCode != 200 || got.Body != created.Body {
+		t.Errorf("GET /pets/4 on a fresh instance: %d %s, want 200 %s", got.StatusCode, got.Body, created.Body)
+	}
+	if again := listAll(t, rtC, c); len(again) != 4+n {
+		t.Errorf("a fresh instance lists %d pets, want %d", len(again), 4+n)
+	}
+}
+
+// listAll follows the pages of GET /pets and returns the ids listed, after
+// checking X-Total-Count on each page.
+func listAll(t *testing.T, rt *lambdatest.Runtime, proc *lambdatest.Process) map[int64]bool {
+	t.Helper()
+	listed := map[int64]bool{}
+	for page := 1; page < 100; page++ {
+		res := invoke(t, rt, proc, listPageEvent(t, page))
+		var pets []api.Pet
+		if err := json.Unmarshal([]byte(res.Body), &pets); res.StatusCode != 200 || err != nil {
+			t.Fatalf("page %d: %d %s", page, res.StatusCode, res.Body)
+		}
+		for _, p := range pets {
+			listed[p.ID] = true
+		}
+		if len(res.MultiValueHeaders["Link"]) == 0 {
+			if total := res.MultiValueHeaders["X-Total-Count"]; len(total) != 1 || total[0] != strconv.Itoa(len(listed)) {
+				t.Errorf("X-Total-Count %v, %d listed", total, len(listed))
+			}
+			return listed
+		}
+	}
+	t.Fatal("more than 99 pages")
+	return nil
+}
+
+// TestBootstrapNeedsItsTable: without PETS_TABLE the function stops at
+// start, and its log names the variable.
+func TestBootstrapNeedsItsTable(t *testing.T) {
+	bootstrap := lambdatest.BuildHost(t, ".")
+	rt := lambdatest.NewRuntime(t)
+	proc := rt.Start(t, bootstrap)
+	payload, _ := json.Marshal(sampleEvent(t, "petstore-me.json"))
+	if _, err := rt.InvokeProcess(proc, payload, 10*time.Second); !errors.Is(err, lambdatest.ErrNoAnswer) {
+		t.Fatalf("err = %v, want the function to exit", err)
+	}
+	if !strings.Contains(proc.Output(), "PETS_TABLE is not set") {
+		t.Errorf("the log should name the variable:\n%s", proc.Output())
+	}
+}
+
 func TestBootstrapRefusesDevModeInLambda(t *testing.T) {
 	bootstrap := lambdatest.BuildHost(t, ".")
 	rt := lambdatest.NewRuntime(t)
@@ -123,7 +295,7 @@ func TestPlainHTTPServer(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			server, base := startServer(t, bootstrap, tc.env...)
+			server, base := startServer(t, bootstrap, append(petsTable(t), tc.env...)...)
 			for path, want := range map[string]int{"/": 200, "/pets": tc.petsStatus, "/nope": 404} {
 				res, err := http.Get(base + path)
 				if err != nil {
@@ -147,6 +319,86 @@ func TestPlainHTTPServer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPlainHTTPServerKeepsPetsInDynamoDB: outside Lambda the server uses
+// the same store, found through AWS_ENDPOINT_URL_DYNAMODB: a pet created
+// on one server is read by the next one on the same table.
+func TestPlainHTTPServerKeepsPetsInDynamoDB(t *testing.T) {
+	bootstrap := lambdatest.BuildHost(t, ".")
+	env := append(petsTable(t), "PETSTORE_DEV_MODE=true")
+	first, base := startServer(t, bootstrap, env...)
+	res, err := http.Post(base+"/pets", "application/json", strings.NewReader(`{"type": "fish", "price": 2.5}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	want := `{"id":4,"type":"fish","price":2.5,"createdBy":"dev-mode-user"}`
+	if res.StatusCode != 201 || string(body) != want {
+		t.Fatalf("POST /pets: %d %s, want 201 %s", res.StatusCode, body, want)
+	}
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, base = startServer(t, bootstrap, env...)
+	res, err = http.Get(base + "/pets/4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(body) != want {
+		t.Errorf("GET /pets/4 on the next server: %d %s, want 200 %s", res.StatusCode, body, want)
+	}
+}
+
+// BenchmarkBootstrap is the PetStore's cold start with its DynamoDB store:
+// from the process's start to its first answer to GET /pets (the AWS SDK's
+// configuration, the first connection and call to the embedded DynamoDB
+// included), next to the smallest Go function under the same harness; and
+// its peak RSS and the size of its arm64 binary.
+func BenchmarkBootstrap(b *testing.B) {
+	bootstrap := lambdatest.BuildHost(b, ".")
+	minimal := lambdatest.BuildHost(b, "../../internal/lambdatest/testdata/minimal")
+	deploy := lambdatest.Build(b, ".", "arm64")
+	info, err := os.Stat(deploy)
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := benchTable(b)
+	list := sampleEvent(b, "petstore-list-pets.json")
+	payload, _ := json.Marshal(list)
+	firstAnswer := func(bin string, env ...string) (ms float64, peak int64) {
+		rt := lambdatest.NewRuntime(b)
+		proc := rt.Start(b, bin, env...)
+		res, err := rt.InvokeProcess(proc, payload, 10*time.Second)
+		took := time.Since(proc.Started)
+		if err != nil || res.Err != nil {
+			b.Fatalf("%v %v\n%s", err, res.Err, proc.Output())
+		}
+		if peak, err = proc.PeakRSS(); err != nil {
+			b.Fatal(err)
+		}
+		proc.Stop()
+		return float64(took.Microseconds()) / 1000, peak
+	}
+	var petstoreMS, minimalMS []float64
+	var rss []int64
+	b.ResetTimer()
+	for range b.N { // alternating, so that a machine slowing down weighs on both alike
+		ms, peak := firstAnswer(bootstrap, env...)
+		floor, _ := firstAnswer(minimal)
+		petstoreMS, minimalMS, rss = append(petstoreMS, ms), append(minimalMS, floor), append(rss, peak)
+	}
+	b.StopTimer()
+	slices.Sort(petstoreMS)
+	slices.Sort(minimalMS)
+	slices.Sort(rss)
+	b.ReportMetric(petstoreMS[len(petstoreMS)/2], "ms-to-first-answer")
+	b.ReportMetric(minimalMS[len(minimalMS)/2], "ms-minimal-function")
+	b.ReportMetric(float64(rss[len(rss)/2])/(1<<20), "MiB-peak-RSS")
+	b.ReportMetric(float64(info.Size())/(1<<20), "MiB-arm64-binary")
 }
 
 type server struct {

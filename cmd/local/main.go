@@ -82,8 +82,8 @@ func run(args []string, out, errOut io.Writer) error {
 }
 
 type serveOptions struct {
-	idpPort, gatewayPort, webPort int
-	extra, template, log          string
+	idpPort, gatewayPort, webPort, dynamoPort int
+	extra, template, log, dynamoEndpoint      string
 }
 
 func serveFlags(errOut io.Writer) (*flag.FlagSet, *serveOptions) {
@@ -95,6 +95,9 @@ func serveFlags(errOut io.Writer) (*flag.FlagSet, *serveOptions) {
 	fs.StringVar(&o.extra, "idp-extra-listen", "", "one more address for the provider: loopback or a Docker bridge's, e.g. 172.17.0.1:9000 so that sam local invoke on Linux reaches it")
 	fs.StringVar(&o.template, "template", "", "SAM template to run (default: template.yaml at the root of this repository, found from the working directory)")
 	fs.StringVar(&o.log, "log", "text", "log format: text or json")
+	fs.StringVar(&o.dynamoEndpoint, "dynamodb-endpoint", os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"),
+		"DynamoDB-compatible endpoint for the pets, e.g. DynamoDB Local at http://localhost:8000 (default $AWS_ENDPOINT_URL_DYNAMODB; empty: an embedded one, in memory)")
+	fs.IntVar(&o.dynamoPort, "dynamodb-port", 0, "port of the embedded DynamoDB on 127.0.0.1 (0: a free one); for cmd/api in development mode to share the stack's pets")
 	return fs, o
 }
 
@@ -158,6 +161,9 @@ func serve(args []string, out, errOut io.Writer) error {
 		GatewayAddr:  fmt.Sprintf("localhost:%d", o.gatewayPort),
 		WebAddr:      fmt.Sprintf("localhost:%d", o.webPort),
 		Logger:       logger,
+		// The local endpoint only: the stack signs with dummy credentials.
+		DynamoDBEndpoint: o.dynamoEndpoint,
+		DynamoDBAddr:     fmt.Sprintf("127.0.0.1:%d", o.dynamoPort),
 	}
 	if o.extra != "" {
 		opts.IdPExtraAddrs = []string{o.extra}
@@ -238,9 +244,11 @@ PetStore stack running (development only; Ctrl-C to stop)
   web client     %s
   API gateway    %s   (stage %s also served at %s/%s)
   OIDC provider  %s   (discovery: %s/.well-known/openid-configuration)
+  DynamoDB       %s   (table %s, %s)
 
 Demo identities (DEVELOPMENT ONLY, never use them elsewhere):
-`, s.WebURL, s.GatewayURL, s.Parameters["StageName"], s.GatewayURL, s.Parameters["StageName"], s.IssuerURL, s.IssuerURL)
+`, s.WebURL, s.GatewayURL, s.Parameters["StageName"], s.GatewayURL, s.Parameters["StageName"], s.IssuerURL, s.IssuerURL,
+		s.DynamoDBURL, s.PetsTable, dynamoNote(s))
 	for _, u := range idp.DemoUsers {
 		fmt.Fprintf(out, "  user %-6s password %-6s scopes %s\n", u.Username, u.Password, strings.Join(u.Scopes, " "))
 	}
@@ -250,6 +258,13 @@ Demo identities (DEVELOPMENT ONLY, never use them elsewhere):
 		token += " -issuer " + s.IssuerURL
 	}
 	fmt.Fprintf(out, "Try: TOKEN=$(%s) && curl -H \"Authorization: Bearer $TOKEN\" %s/pets\n\n", token, s.GatewayURL)
+}
+
+func dynamoNote(s *stack.Stack) string {
+	if s.EmbeddedDynamoDB {
+		return "embedded, in memory: the pets are gone on Ctrl-C"
+	}
+	return "external: the pets stay as long as it keeps them"
 }
 
 // defaultIssuer is the development IdP on its default port, where the token

@@ -3,7 +3,8 @@
 // same run, and prints what docs/benchmarks.md reports. `make loadtest`
 // installs wrk and runs it.
 //
-// Both targets answer GET /pets with the same token and the same logging
+// Both targets answer GET /pets from the same store (the stack's DynamoDB
+// table, on the embedded server) with the same token and the same logging
 // (one JSON line per request, discarded), so the ratio of their costs is the
 // gateway's own: authorizer cache lookup, policy evaluation, proxy event and
 // the Lambda adapter. The two targets alternate for several rounds, and the
@@ -73,7 +74,7 @@ func run(duration time.Duration, rounds, connections, threads int) error {
 	if err != nil {
 		return err
 	}
-	direct := &http.Server{Handler: api.NewRouter(api.Options{Store: api.NewMemoryStore(), Logger: quiet, DevMode: true})}
+	direct := &http.Server{Handler: api.NewRouter(api.Options{Store: s.Store, Logger: quiet, DevMode: true})}
 	go direct.Serve(ln)
 	defer direct.Shutdown(ctx)
 

@@ -117,6 +117,8 @@ func TestMakeTargetsExist(t *testing.T) {
 // notEnvironment are upper-case words the docs quote that are not
 // environment variables.
 var notEnvironment = []string{
+	// DynamoDB vocabulary
+	"PAY_PER_REQUEST", "HASH", "RANGE", "PITR", "RRU", "WRU",
 	// HTTP methods and API Gateway vocabulary
 	"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY", "TOKEN", "REQUEST", "NONE",
 	"UNAUTHORIZED", "ACCESS_DENIED", "AUTHORIZER_CONFIGURATION_ERROR", "AUTHORIZER_FAILURE",
@@ -132,7 +134,9 @@ var notEnvironment = []string{
 }
 
 // toolEnvironment are variables read by tools, not by this repository's code.
-var toolEnvironment = []string{"GOFLAGS", "CGO_ENABLED", "GOTOOLCHAIN", "GOOS", "GOARCH", "GODEBUG", "GOCACHE", "GOMODCACHE", "GOPROXY", "AWS_LAMBDA_RUNTIME_API"}
+// The AWS SDK reads the AWS_ ones (region, credentials, endpoint).
+var toolEnvironment = []string{"GOFLAGS", "CGO_ENABLED", "GOTOOLCHAIN", "GOOS", "GOARCH", "GODEBUG", "GOCACHE", "GOMODCACHE", "GOPROXY", "AWS_LAMBDA_RUNTIME_API",
+	"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_ENDPOINT_URL_DYNAMODB"}
 
 // codeEnvironment collects the variables the Go code reads: the string
 // given to Getenv/LookupEnv (or a getenv parameter), and the value of every

@@ -182,12 +182,19 @@ func (r *resolver) getAtt(id, attr string) (any, error) {
 	switch typ + "." + attr {
 	case typeFunction + ".Arn":
 		return functionARNPrefix + id, nil
+	case typeTable + ".Arn":
+		return tableARNPrefix + id, nil
 	default:
 		return nil, fmt.Errorf("attribute %s of %s is not supported", attr, id)
 	}
 }
 
-const functionARNPrefix = "arn:aws:lambda:us-east-1:123456789012:function:"
+// The local stand-ins for ARNs: the logical id, in the form of the real
+// ARN, is the name.
+const (
+	functionARNPrefix = "arn:aws:lambda:us-east-1:123456789012:function:"
+	tableARNPrefix    = "arn:aws:dynamodb:us-east-1:123456789012:table/"
+)
 
 var subVariable = regexp.MustCompile(`\$\{([^}]*)\}`)
 

@@ -185,7 +185,7 @@ func tokenAuthorizer(name string, a props) TokenAuthorizer {
 func (t *Template) resource(id, typ string, err *error) (Resource, props, error) {
 	res, ok := t.Resources[id]
 	if !ok || res.Type != typ {
-		return res, props{}, fmt.Errorf("Resources: no %s named %s", typ, id)
+		return res, props{}, fmt.Errorf("no %s named %s in Resources", typ, id)
 	}
 	return res, props{"Resources." + id + ".Properties", res.Properties, err}, nil
 }

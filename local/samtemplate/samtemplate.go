@@ -9,6 +9,7 @@
 package samtemplate
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -39,6 +40,8 @@ type Resource struct {
 	// merged in.
 	Properties map[string]any
 	Metadata   map[string]any
+	// DeletionPolicy and UpdateReplacePolicy as written (empty: absent).
+	DeletionPolicy, UpdateReplacePolicy string
 }
 
 // Output is one output of the template, resolved.
@@ -94,7 +97,7 @@ func Parse(data []byte, parameters map[string]string) (*Template, error) {
 		return nil, err
 	}
 	if len(r.resources) == 0 {
-		return nil, fmt.Errorf("Resources: the template has none")
+		return nil, errors.New("the template has no Resources")
 	}
 	t := &Template{Parameters: r.parameters, Resources: map[string]Resource{}, Outputs: map[string]Output{}}
 	for _, id := range slices.Sorted(maps.Keys(r.resources)) {
@@ -110,6 +113,16 @@ func Parse(data []byte, parameters map[string]string) (*Template, error) {
 			continue
 		}
 		res := Resource{Type: typ}
+		for _, a := range []struct {
+			name string
+			into *string
+		}{{"DeletionPolicy", &res.DeletionPolicy}, {"UpdateReplacePolicy", &res.UpdateReplacePolicy}} {
+			v, ok := scalar(raw[a.name])
+			if !ok && raw[a.name] != nil {
+				return nil, fmt.Errorf("%s.%s: want a string", path, a.name)
+			}
+			*a.into = v
+		}
 		props, err := mapping(raw["Properties"], path+".Properties")
 		if err != nil {
 			return nil, err
@@ -160,7 +173,7 @@ func parameterValues(params map[string]any, overrides map[string]string) (map[st
 	values := map[string]string{}
 	for name := range overrides {
 		if _, ok := params[name]; !ok {
-			return nil, fmt.Errorf("Parameters: the template has no parameter %s", name)
+			return nil, fmt.Errorf("no parameter %s in Parameters", name)
 		}
 	}
 	for name, p := range params {

@@ -6,6 +6,7 @@ import (
 	"go/build"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -64,12 +65,65 @@ func TestTemplateResourcesAndOutputs(t *testing.T) {
 		"ApiUrl":                 "https://PetStoreApi.execute-api.us-east-1.amazonaws.com/Prod",
 		"AuthorizerFunctionName": "Authorizer",
 		"AuthorizerName":         "OidcTokenAuthorizer",
+		"PetsTableName":          "PetsTable",
+		"PetsTableArn":           tableARNPrefix + "PetsTable",
 		"WebClientEnvironment":   "API_URL=https://PetStoreApi.execute-api.us-east-1.amazonaws.com/Prod ISSUER=https://example.auth0.com/ AUDIENCE=https://petstore.example.com",
 	}
 	for name, value := range want {
 		if got := tpl.Outputs[name].Value; got != value {
 			t.Errorf("output %s = %q, want %q", name, got, value)
 		}
+	}
+}
+
+// TestPetsTable: the pets' table is on-demand, recoverable to any point of
+// the last 35 days, kept when the stack is deleted or the table replaced,
+// and keyed as api.DynamoStore expects; the PetStore finds it by !Ref.
+func TestPetsTable(t *testing.T) {
+	tpl := load(t, nil)
+	tbl, err := tpl.Table("PetsTable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Table{
+		LogicalID:            "PetsTable",
+		BillingMode:          "PAY_PER_REQUEST",
+		AttributeDefinitions: []AttributeDefinition{{"pk", "S"}, {"sk", "S"}},
+		KeySchema:            []KeyElement{{"pk", "HASH"}, {"sk", "RANGE"}},
+		PointInTimeRecovery:  true,
+		DeletionPolicy:       "Retain",
+		UpdateReplacePolicy:  "Retain",
+	}
+	if !reflect.DeepEqual(tbl, want) {
+		t.Errorf("PetsTable %+v\nwant %+v", tbl, want)
+	}
+	fn, err := tpl.Function("PetStoreFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fn.Environment[api.EnvPetsTable] != "PetsTable" {
+		t.Errorf("%s = %q, want !Ref PetsTable", api.EnvPetsTable, fn.Environment[api.EnvPetsTable])
+	}
+}
+
+// TestPetStoreMayUseItsTableOnly: PetStoreFunction's only policy allows
+// what api.DynamoStore calls (GetItem, Query, and TransactWriteItems, which
+// IAM authorizes as its PutItem and UpdateItem) on the pets' table, and
+// nothing else: no Scan, no DeleteItem, no other table. The table has no
+// index; an index would need its ARN (TABLE_ARN/index/NAME) here too.
+func TestPetStoreMayUseItsTableOnly(t *testing.T) {
+	tpl := load(t, nil)
+	policies, _ := tpl.Resources["PetStoreFunction"].Properties["Policies"].([]any)
+	b, _ := json.Marshal(policies)
+	want := `[{"Statement":[{"Action":["dynamodb:GetItem","dynamodb:Query","dynamodb:PutItem","dynamodb:UpdateItem"],"Effect":"Allow","Resource":"` + tableARNPrefix + `PetsTable"}]}]`
+	if string(b) != want {
+		t.Errorf("PetStoreFunction's policies\n%s\nwant\n%s", b, want)
+	}
+	if _, ok := tpl.Resources["Authorizer"].Properties["Policies"]; ok {
+		t.Error("the authorizer has policies: it needs none")
+	}
+	if tbl, _ := tpl.Table("PetsTable"); len(tbl.KeySchema) == 0 {
+		t.Error("no PetsTable")
 	}
 }
 
@@ -328,8 +382,11 @@ func TestPetStoreConfigComesFromTheTemplate(t *testing.T) {
 	if opts.AllowOrigin != "https://app.example.com" || opts.DevMode || opts.ReadScope != api.ScopeRead || opts.WriteScope != api.ScopeWrite {
 		t.Errorf("options %+v", opts)
 	}
+	if table := fn.Environment[api.EnvPetsTable]; table != "PetsTable" {
+		t.Errorf("%s = %q, want !Ref PetsTable", api.EnvPetsTable, table)
+	}
 	for k := range fn.Environment {
-		if !slices.Contains([]string{api.EnvCORSAllowOrigin, api.EnvReadScope, api.EnvWriteScope}, k) {
+		if !slices.Contains([]string{api.EnvCORSAllowOrigin, api.EnvReadScope, api.EnvWriteScope, api.EnvPetsTable}, k) {
 			t.Errorf("the template sets %s, which the PetStore does not read", k)
 		}
 	}

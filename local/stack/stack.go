@@ -2,8 +2,10 @@
 // development OIDC provider (local/idp), the API Gateway emulator
 // (local/gateway) configured from template.yaml, and behind it the
 // authorizer and the PetStore through the very handlers their mains give to
-// lambda.Start. cmd/local is its command line; the end-to-end tests start
-// it on free ports.
+// lambda.Start. The pets are in DynamoDB: an embedded DynamoDB-protocol
+// server in memory (local/tables), or an external endpoint such as DynamoDB
+// Local, with PetsTable created from the template. cmd/local is its command
+// line; the end-to-end tests start it on free ports.
 package stack
 
 import (
@@ -26,6 +28,7 @@ import (
 	"github.com/example/petstore-oidc/local/gateway"
 	"github.com/example/petstore-oidc/local/idp"
 	"github.com/example/petstore-oidc/local/samtemplate"
+	"github.com/example/petstore-oidc/local/tables"
 	"github.com/example/petstore-oidc/webclient"
 )
 
@@ -42,8 +45,17 @@ type Options struct {
 	// (172.17.0.1:9000) so that `sam local invoke` on Linux reaches the JWKS.
 	IdPExtraAddrs []string
 	GatewayAddr   string // default "localhost:3000"
-	WebAddr       string // default "localhost:8080"; the web client's address, used for redirect URIs and CORS
-	Audience      string // default DefaultAudience
+	// DynamoDBEndpoint is an external DynamoDB-compatible endpoint (e.g.
+	// DynamoDB Local on http://localhost:8000) for the pets; empty: an
+	// embedded server on a free loopback port, in memory. Either way the
+	// table is created from the template if it does not exist, and seeded
+	// with api.ExamplePets if it never held a pet.
+	DynamoDBEndpoint string
+	// DynamoDBAddr is where the embedded DynamoDB listens (default
+	// "127.0.0.1:0", a free port); loopback only.
+	DynamoDBAddr string
+	WebAddr      string // default "localhost:8080"; the web client's address, used for redirect URIs and CORS
+	Audience     string // default DefaultAudience
 	// Parameters override more template parameters (Issuer, Audience and
 	// CorsAllowOrigin are set from the addresses above).
 	Parameters map[string]string
@@ -61,11 +73,19 @@ type Stack struct {
 	GatewayURL string // e.g. http://localhost:3000
 	WebURL     string // e.g. http://localhost:8080
 	Audience   string
+	// DynamoDBURL is the endpoint holding the pets, and PetsTable their
+	// table; Store is the PetStore's store on it.
+	DynamoDBURL string
+	PetsTable   string
+	Store       api.Store
+	// EmbeddedDynamoDB says that DynamoDBURL is the stack's own, in memory.
+	EmbeddedDynamoDB bool
 	// Parameters are the template parameters the stack runs with.
 	Parameters map[string]string
 
-	servers []*http.Server
-	done    chan error
+	servers  []*http.Server
+	embedded *tables.Server
+	done     chan error
 }
 
 // Start listens on every address, then builds and serves each part. On
@@ -155,7 +175,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	router, err := newRouter(tpl, log.With("component", "api"))
+	router, err := s.newRouter(ctx, tpl, opts, log.With("component", "api"))
 	if err != nil {
 		return nil, err
 	}
@@ -224,18 +244,57 @@ func newAuthorizer(ctx context.Context, tpl *samtemplate.Template, log *slog.Log
 }
 
 // newRouter configures the PetStore from the environment the template
-// gives its function, as Lambda would.
-func newRouter(tpl *samtemplate.Template, log *slog.Logger) (*gin.Engine, error) {
+// gives its function, as Lambda would, on the DynamoDB endpoint of opts.
+func (s *Stack) newRouter(ctx context.Context, tpl *samtemplate.Template, opts Options, log *slog.Logger) (*gin.Engine, error) {
 	fn, err := tpl.Function("PetStoreFunction")
 	if err != nil {
 		return nil, err
 	}
-	opts, err := api.OptionsFromEnv(func(k string) string { return fn.Environment[k] })
+	env := func(k string) string { return fn.Environment[k] }
+	apiOpts, err := api.OptionsFromEnv(env)
 	if err != nil {
 		return nil, err
 	}
-	opts.Store, opts.Logger = api.NewMemoryStore(), log
-	return api.NewRouter(opts), nil
+	if s.Store, err = s.openStore(ctx, tpl, opts, env(api.EnvPetsTable), log); err != nil {
+		return nil, err
+	}
+	apiOpts.Store, apiOpts.Logger = s.Store, log
+	return api.NewRouter(apiOpts), nil
+}
+
+// openStore starts the embedded DynamoDB unless opts name an endpoint,
+// creates the table from the template's definition and seeds it. The
+// template's !Ref gives the table's logical id as its name, as a local
+// stand-in for the name CloudFormation would generate.
+func (s *Stack) openStore(ctx context.Context, tpl *samtemplate.Template, opts Options, table string, log *slog.Logger) (*api.DynamoStore, error) {
+	if table == "" {
+		return nil, fmt.Errorf("%s: PetStoreFunction has no %s in its environment", opts.TemplatePath, api.EnvPetsTable)
+	}
+	s.DynamoDBURL, s.PetsTable = opts.DynamoDBEndpoint, table
+	if s.DynamoDBURL == "" {
+		srv, err := tables.StartServer(opts.DynamoDBAddr)
+		if err != nil {
+			return nil, err
+		}
+		s.embedded, s.DynamoDBURL, s.EmbeddedDynamoDB = srv, srv.URL, true
+	}
+	def, err := tpl.Table(table)
+	if err != nil {
+		return nil, err
+	}
+	if err := tables.CreateOn(ctx, s.DynamoDBURL, def, table); err != nil {
+		return nil, fmt.Errorf("DynamoDB at %s: %w", s.DynamoDBURL, err)
+	}
+	client, err := api.LoadDynamoClient(ctx, tables.LocalConfig(s.DynamoDBURL)...)
+	if err != nil {
+		return nil, err
+	}
+	store := api.NewDynamoStore(client, table)
+	if err := store.SeedExamplePets(ctx); err != nil {
+		return nil, fmt.Errorf("DynamoDB at %s: %w", s.DynamoDBURL, err)
+	}
+	log.Info("pets in DynamoDB", "endpoint", s.DynamoDBURL, "table", table, "embedded", s.embedded != nil)
+	return store, nil
 }
 
 func (s *Stack) serve(l net.Listener, h http.Handler) {
@@ -260,6 +319,9 @@ func (s *Stack) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	if s.embedded != nil {
+		errs = append(errs, s.embedded.Close())
+	}
 	return errors.Join(errs...)
 }
 
@@ -275,6 +337,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WebAddr == "" {
 		o.WebAddr = "localhost:8080"
+	}
+	if o.DynamoDBAddr == "" {
+		o.DynamoDBAddr = "127.0.0.1:0"
 	}
 	if o.Audience == "" {
 		o.Audience = DefaultAudience

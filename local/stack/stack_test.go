@@ -18,6 +18,7 @@ import (
 
 	"github.com/example/petstore-oidc/internal/testissuer"
 	"github.com/example/petstore-oidc/local/gateway"
+	"github.com/example/petstore-oidc/local/tables"
 )
 
 // localStack is the whole stack on free loopback ports, with a movable
@@ -32,16 +33,21 @@ type localStack struct {
 	}
 }
 
-func startStack(t *testing.T) *localStack {
+func startStack(t *testing.T) *localStack { return startStackOn(t, "") }
+
+// startStackOn starts the stack with its pets on the DynamoDB endpoint
+// dynamoURL (empty: its embedded one).
+func startStackOn(t *testing.T, dynamoURL string) *localStack {
 	t.Helper()
 	ls := &localStack{}
 	ls.clock.now = time.Now()
 	s, err := Start(context.Background(), Options{
-		TemplatePath: "../../template.yaml",
-		IdPAddr:      "127.0.0.1:0",
-		GatewayAddr:  "127.0.0.1:0",
-		WebAddr:      "127.0.0.1:0",
-		Logger:       slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		TemplatePath:     "../../template.yaml",
+		DynamoDBEndpoint: dynamoURL,
+		IdPAddr:          "127.0.0.1:0",
+		GatewayAddr:      "127.0.0.1:0",
+		WebAddr:          "127.0.0.1:0",
+		Logger:           slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Clock: func() time.Time {
 			ls.clock.Lock()
 			defer ls.clock.Unlock()
@@ -93,6 +99,40 @@ func (ls *localStack) call(t *testing.T, method, path, token, body string) (*htt
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
+}
+
+// TestPetsOnAnExternalEndpoint: with -dynamodb-endpoint the stack creates
+// PetsTable there from the template, seeds it once, and a second start on
+// the same endpoint finds the pets of the first (as DynamoDB Local keeps
+// them across restarts).
+func TestPetsOnAnExternalEndpoint(t *testing.T) {
+	db, err := tables.StartServer("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+
+	first := startStackOn(t, db.URL)
+	if first.EmbeddedDynamoDB || first.DynamoDBURL != db.URL || first.PetsTable != "PetsTable" {
+		t.Errorf("stack on %s, table %s, embedded %v", first.DynamoDBURL, first.PetsTable, first.EmbeddedDynamoDB)
+	}
+	tok := first.token(t, "pets:read", "pets:write")
+	if res, body := first.call(t, "POST", "/pets", tok, `{"type":"bird","price":7}`); res.StatusCode != 201 || !strings.Contains(body, `"id":4`) {
+		t.Fatalf("POST /pets: %d %s", res.StatusCode, body)
+	}
+	if err := first.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	second := startStackOn(t, db.URL)
+	tok = second.token(t, "pets:read")
+	res, body := second.call(t, "GET", "/pets/4", tok, "")
+	if res.StatusCode != 200 || body != `{"id":4,"type":"bird","price":7,"createdBy":"petstore-m2m"}` {
+		t.Errorf("GET /pets/4 after a restart: %d %s", res.StatusCode, body)
+	}
+	if res, _ := second.call(t, "GET", "/pets", tok, ""); res.Header.Get("X-Total-Count") != "4" {
+		t.Errorf("X-Total-Count %q after a restart, want 4 (seeded once)", res.Header.Get("X-Total-Count"))
+	}
 }
 
 func TestEndToEndThroughTheGateway(t *testing.T) {
