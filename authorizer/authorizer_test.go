@@ -2,6 +2,10 @@ package authorizer
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -317,25 +321,55 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 	}
 }
 
-func TestTokenWithoutKIDIsAcceptedWhenTheJWKSHasOneKey(t *testing.T) {
+// A token must name its key, even when the JWKS holds a single one, and
+// the refusal comes before any fetch.
+func TestTokenWithoutKIDIsRefusedEvenWithOneKey(t *testing.T) {
 	e := newEnv(t)
 	e.idp.Publish("key-a")
 	e.start()
-	if _, err := e.authorize("Bearer " + testissuer.SignWith(t, "key-a", "", e.claims())); err != nil {
-		t.Fatalf("err = %v; log %s", err, e.logs.String())
+	before := e.idp.Fetches()
+	if _, err := e.authorize("Bearer " + testissuer.SignWith(t, "key-a", "", e.claims())); err == nil || e.lastDecision()["reason"] != "missing_kid" {
+		t.Fatalf("err = %v, reason %v; want missing_kid", err, e.lastDecision()["reason"])
+	}
+	if n := e.idp.Fetches() - before; n != 0 {
+		t.Errorf("a token without kid caused %d JWKS fetches", n)
 	}
 }
 
-func TestOtherAsymmetricAlgorithmsWhenConfigured(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.Algorithms = []string{"RS256", "PS256"} })
-	tok := jwt.NewWithClaims(jwt.SigningMethodPS256, e.claims())
-	tok.Header["kid"] = "key-b"
-	s, err := tok.SignedString(testissuer.Key(t, "key-b"))
+// Only RS256 is accepted: every other real algorithm is refused with
+// reason algorithm, whatever key signed it.
+func TestOnlyRS256IsAccepted(t *testing.T) {
+	e := newEnv(t)
+	ec256, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// key-b's JWK says alg RS256: a PS256 token must not use it.
-	if _, err := e.authorize("Bearer " + s); err == nil || e.lastDecision()["reason"] != "algorithm" {
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaB := testissuer.Key(t, "key-b")
+	for _, tt := range []struct {
+		method jwt.SigningMethod
+		key    any
+	}{
+		{jwt.SigningMethodPS256, rsaB}, {jwt.SigningMethodRS512, rsaB}, {jwt.SigningMethodES256, ec256},
+		{jwt.SigningMethodEdDSA, ed}, {jwt.SigningMethodHS256, []byte("a shared secret of 32 bytes long")},
+	} {
+		_, err := e.authorize("Bearer " + signWith(t, tt.method, tt.key, "key-b", e.claims()))
+		if reason := e.lastDecision()["reason"]; err == nil || reason != "algorithm" {
+			t.Errorf("%s: err = %v, reason %v; want algorithm", tt.method.Alg(), err, reason)
+		}
+	}
+}
+
+// An RSA key whose JWK names another alg (here PS256) verifies no RS256
+// token, though the key itself could.
+func TestJWKAlgIsEnforced(t *testing.T) {
+	k := testissuer.Key(t, "key-b")
+	srv := serveJWKS(t, jwksJSON(t, jwk(t, &k.PublicKey, "pss", jwkset.JWKMetadataOptions{ALG: jwkset.AlgPS256})), nil)
+	e := newEnv(t, func(c *Config) { c.JWKSURI = srv.URL + "/jwks" })
+	if _, err := e.authorize("Bearer " + signWith(t, jwt.SigningMethodRS256, k, "pss", e.claims())); err == nil || e.lastDecision()["reason"] != "algorithm" {
 		t.Fatalf("err = %v, reason %v; want the JWK's alg to be enforced", err, e.lastDecision()["reason"])
 	}
 }
@@ -603,8 +637,8 @@ func TestJWKSSkipsUnusableKeys(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.JWKSURI = srv.URL })
 	snap := e.auth.keys.current.Load()
 	var kids []string
-	for _, k := range snap.all {
-		kids = append(kids, k.kid)
+	for kid := range snap.byKID {
+		kids = append(kids, kid)
 	}
 	if !slices.Equal(kids, []string{"key-a"}) {
 		t.Errorf("usable keys %v, want only key-a", kids)

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -20,10 +19,11 @@ const (
 	// DefaultRouteScopes protects the PetStore: reads need pets:read, writes
 	// pets:write, and GET /me only needs a valid token.
 	DefaultRouteScopes = "GET /pets=pets:read,GET /pets/*=pets:read,POST /pets=pets:write,GET /me="
-	defaultAlgorithms  = "RS256"
-	defaultClockSkew   = 30 * time.Second
-	maxClockSkew       = 5 * time.Minute
-	maxTokenBytes      = 16 << 10 // the Authorization value, checked before any parsing
+	// signingAlg is the one JWS algorithm accepted: every IdP the docs cover
+	// signs access tokens with it, and one algorithm is the tightest pin.
+	signingAlg    = "RS256"
+	clockSkew     = 30 * time.Second // leeway for exp, nbf and iat
+	maxTokenBytes = 16 << 10         // the Authorization value, checked before any parsing
 	// maxJWKSTimeout bounds each JWKS or discovery request: a hanging IdP
 	// must not hang the authorizer.
 	maxJWKSTimeout = 3 * time.Second
@@ -46,23 +46,15 @@ const (
 	EnvAudience    = "AUDIENCE"
 	EnvJWKSURI     = "JWKS_URI"
 	EnvRouteScopes = "ROUTE_SCOPES"
-	EnvAlgorithms  = "ALGORITHMS"
-	EnvClockSkew   = "CLOCK_SKEW"
 )
-
-// allowedAlgorithms are the asymmetric JWS algorithms one may configure.
-// "none" and HMAC never: with a public JWKS, HS256 would let anyone sign.
-var allowedAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
 // Config is the configuration of an Authorizer. New checks it, whether it
 // comes from ConfigFromEnv or is built in code.
 type Config struct {
-	Issuer     string        // compared exactly with iss (mind Auth0's trailing slash); https
-	Audiences  []string      // aud must hold one, or a Cognito access token's client_id be one
-	JWKSURI    string        // empty: found by OpenID discovery from Issuer
-	Rules      []RouteRule   // the scopes each route needs
-	Algorithms []string      // the JWS allow-list, asymmetric only (empty: defaultAlgorithms)
-	ClockSkew  time.Duration // leeway for exp, nbf and iat, 0 to maxClockSkew
+	Issuer    string      // compared exactly with iss (mind Auth0's trailing slash); https
+	Audiences []string    // aud must hold one, or a Cognito access token's client_id be one
+	JWKSURI   string      // empty: found by OpenID discovery from Issuer
+	Rules     []RouteRule // the scopes each route needs
 
 	// Not read from the environment:
 	Logger *slog.Logger     // one JSON line per decision (default slog.Default())
@@ -82,11 +74,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			EnvIssuer, EnvTokenIssuer)
 	}
 	cfg := Config{
-		Issuer:     issuer,
-		Audiences:  splitList(getenv(EnvAudience)),
-		JWKSURI:    strings.TrimSpace(getenv(EnvJWKSURI)),
-		Algorithms: splitList(cmp.Or(getenv(EnvAlgorithms), defaultAlgorithms)),
-		ClockSkew:  defaultClockSkew,
+		Issuer:    issuer,
+		Audiences: splitList(getenv(EnvAudience)),
+		JWKSURI:   strings.TrimSpace(getenv(EnvJWKSURI)),
 	}
 	var errs []error
 	rules, rulesErr := ParseRouteRules(cmp.Or(strings.TrimSpace(getenv(EnvRouteScopes)), DefaultRouteScopes))
@@ -94,13 +84,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("%s: %w", EnvRouteScopes, rulesErr))
 	}
 	cfg.Rules = rules
-	if s := strings.TrimSpace(getenv(EnvClockSkew)); s != "" {
-		skew, skewErr := parseSeconds(s, maxClockSkew)
-		if skewErr != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", EnvClockSkew, skewErr))
-		}
-		cfg.ClockSkew = skew
-	}
 	// Every other variable is checked too, whatever failed above, so that
 	// one run names each variable at fault.
 	errs = append(errs, cfg.problems(issuerVar)...)
@@ -133,23 +116,12 @@ func (c Config) problems(issuerVar string) []error {
 			add("%s: %q is not a valid rule", EnvRouteScopes, r.String())
 		}
 	}
-	for _, alg := range c.Algorithms {
-		if !slices.Contains(allowedAlgorithms, alg) {
-			add("%s: %q is not allowed; use asymmetric algorithms from %s", EnvAlgorithms, alg, strings.Join(allowedAlgorithms, ", "))
-		}
-	}
-	if c.ClockSkew < 0 || c.ClockSkew > maxClockSkew {
-		add("%s: %s is outside 0s..%s", EnvClockSkew, c.ClockSkew, maxClockSkew)
-	}
 	return errs
 }
 
 // withDefaults checks c and fills in the defaults of the fields left zero.
 // It fails closed: a value out of range is an error, never replaced.
 func (c Config) withDefaults() (Config, error) {
-	if len(c.Algorithms) == 0 {
-		c.Algorithms = []string{defaultAlgorithms}
-	}
 	errs := c.problems(EnvIssuer)
 	if len(c.Rules) == 0 { // ConfigFromEnv has a parse error to say instead
 		errs = append(errs, fmt.Errorf("%s: at least one rule is needed", EnvRouteScopes))
@@ -191,25 +163,6 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 		return errors.New("too many redirects")
 	}
 	return checkFetchURL(req.URL.String())
-}
-
-// parseSeconds accepts a Go duration ("30s", "1m") or a plain number of
-// seconds ("30"), the form CloudFormation parameters usually take. A number
-// is bounded by limit before it becomes a Duration, whose multiplication
-// would otherwise wrap a huge number into range; a duration is checked by
-// problems.
-func parseSeconds(s string, limit time.Duration) (time.Duration, error) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n < 0 || n > int64(limit/time.Second) {
-			return 0, fmt.Errorf("%.24s seconds is outside 0..%d", s, int64(limit/time.Second))
-		}
-		return time.Duration(n) * time.Second, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("%.24q is not a duration such as 30s", s)
-	}
-	return d, nil
 }
 
 func splitList(s string) []string {

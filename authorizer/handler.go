@@ -34,9 +34,9 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 		return nil, err
 	}
 	a := &Authorizer{cfg: cfg, keys: newKeySet(cfg),
-		parser: jwt.NewParser(jwt.WithValidMethods(cfg.Algorithms), jwt.WithStrictDecoding(),
+		parser: jwt.NewParser(jwt.WithValidMethods([]string{signingAlg}), jwt.WithStrictDecoding(),
 			jwt.WithIssuer(cfg.Issuer), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
-			jwt.WithLeeway(cfg.ClockSkew), jwt.WithTimeFunc(cfg.Now)),
+			jwt.WithLeeway(clockSkew), jwt.WithTimeFunc(cfg.Now)),
 	}
 	a.keys.coldStart(ctx)
 	return a, nil

@@ -2,10 +2,6 @@ package authorizer
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
@@ -47,13 +43,12 @@ type keySet struct {
 
 type keySnapshot struct {
 	byKID     map[string]verificationKey
-	all       []verificationKey
 	fetchedAt time.Time
 }
 
 type verificationKey struct {
 	kid, alg string
-	key      crypto.PublicKey
+	key      *rsa.PublicKey
 }
 
 func newKeySet(cfg Config) *keySet {
@@ -82,17 +77,20 @@ func (ks *keySet) coldStart(ctx context.Context) {
 	}
 }
 
-// key returns the verification key for a token header's kid and alg,
+// key returns the verification key for a token header's kid,
 // fetching the JWKS again when the kid is unknown or the keys are older
 // than keyMaxAge, as often as the limiters allow. When stale keys cannot be
 // refreshed they stay in use (the IdP is down, not the keys wrong), and a
 // warning says so each time a fetch fails.
-func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, error) {
+func (ks *keySet) key(ctx context.Context, kid string) (verificationKey, error) {
+	if kid == "" { // trying every key would let any one of them sign
+		return verificationKey{}, errMissingKID
+	}
 	snap := ks.current.Load()
 	k, err := snap.find(kid)
-	stale := len(snap.all) > 0 && ks.cfg.Now().Sub(snap.fetchedAt) > keyMaxAge
+	stale := len(snap.byKID) > 0 && ks.cfg.Now().Sub(snap.fetchedAt) > keyMaxAge
 	limiter := ks.refetch
-	if len(snap.all) == 0 {
+	if len(snap.byKID) == 0 {
 		limiter = ks.retry
 	}
 	if (err != nil || stale) && limiter.AllowN(ks.cfg.Now(), 1) {
@@ -108,53 +106,23 @@ func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, er
 		snap = ks.current.Load()
 		k, err = snap.find(kid)
 	}
-	if err != nil && len(snap.all) == 0 {
+	if err != nil && len(snap.byKID) == 0 {
 		return verificationKey{}, fmt.Errorf("%w: no keys held, next fetch within %s", errJWKSUnavailable, noKeysRetryInterval)
 	}
 	if err != nil {
 		return verificationKey{}, err
 	}
-	return k, k.check(alg)
+	if k.alg != "" && k.alg != signingAlg { // e.g. an RSA key published for PS256 only
+		return verificationKey{}, fmt.Errorf("%w: key %q is for %.16q, not %s", errAlgorithm, k.kid, k.alg, signingAlg)
+	}
+	return k, nil
 }
 
-// find looks a kid up. A token without kid is accepted only when the set
-// holds a single key: trying every key would let any one of them sign.
 func (snap *keySnapshot) find(kid string) (verificationKey, error) {
-	if k, ok := snap.byKID[kid]; ok && kid != "" {
+	if k, ok := snap.byKID[kid]; ok {
 		return k, nil
 	}
-	switch {
-	case kid != "":
-		return verificationKey{}, fmt.Errorf("%w: %.64q", errUnknownKID, kid)
-	case len(snap.all) == 1:
-		return snap.all[0], nil
-	}
-	return verificationKey{}, errMissingKID
-}
-
-// check refuses a key whose type cannot produce the token's alg, or whose
-// JWK names another alg.
-func (k verificationKey) check(alg string) error {
-	fits := false
-	switch pub := k.key.(type) {
-	case *rsa.PublicKey:
-		fits = strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
-	case *ecdsa.PublicKey:
-		switch pub.Curve {
-		case elliptic.P256():
-			fits = alg == "ES256"
-		case elliptic.P384():
-			fits = alg == "ES384"
-		case elliptic.P521():
-			fits = alg == "ES512"
-		}
-	case ed25519.PublicKey:
-		fits = alg == "EdDSA"
-	}
-	if !fits || k.alg != "" && k.alg != alg {
-		return fmt.Errorf("%w: key %q (JWK alg %q) cannot verify %s", errAlgorithm, k.kid, k.alg, alg)
-	}
-	return nil
+	return verificationKey{}, fmt.Errorf("%w: %.64q", errUnknownKID, kid)
 }
 
 // refresh fetches the JWKS (discovering its URI first if need be) and
@@ -176,43 +144,31 @@ func (ks *keySet) refresh(ctx context.Context) (err error) {
 	snap := &keySnapshot{byKID: map[string]verificationKey{}, fetchedAt: ks.cfg.Now()}
 	for _, m := range set.Keys {
 		k, ok := usableKey(m)
-		if !ok {
-			continue
-		}
-		if _, dup := snap.byKID[k.kid]; dup {
-			continue // a kid twice is ambiguous: the first usable key with it wins
-		}
-		if k.kid != "" {
+		if _, dup := snap.byKID[k.kid]; ok && !dup { // a kid twice: the first usable key with it wins
 			snap.byKID[k.kid] = k
 		}
-		snap.all = append(snap.all, k)
 	}
-	if len(snap.all) == 0 {
+	if len(snap.byKID) == 0 {
 		return errors.New("fetch JWKS: no usable signing keys in the set")
 	}
 	ks.current.Store(snap)
 	return nil
 }
 
-// usableKey keeps public signature keys only: no symmetric keys (they would
-// be secrets published in a JWKS), no encryption keys (use or key_ops say
-// so), no RSA key under minRSABits.
+// usableKey keeps RSA signature keys of at least minRSABits with a kid
+// (tokens must name their key): no symmetric keys (they would be secrets
+// published in a JWKS), no encryption keys (use or key_ops say so), no EC
+// or OKP keys (they cannot verify RS256).
 func usableKey(m jwkset.JWKMarshal) (verificationKey, bool) {
-	if m.USE != "" && m.USE != jwkset.UseSig || len(m.KEYOPS) > 0 && !slices.Contains(m.KEYOPS, jwkset.KeyOpsVerify) {
+	if m.KID == "" || m.USE != "" && m.USE != jwkset.UseSig || len(m.KEYOPS) > 0 && !slices.Contains(m.KEYOPS, jwkset.KeyOpsVerify) {
 		return verificationKey{}, false
 	}
 	jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
 	if err != nil {
 		return verificationKey{}, false
 	}
-	k := verificationKey{kid: m.KID, alg: m.ALG.String(), key: jwk.Key()}
-	switch pub := k.key.(type) {
-	case *rsa.PublicKey:
-		return k, pub.N.BitLen() >= minRSABits
-	case *ecdsa.PublicKey, ed25519.PublicKey:
-		return k, true
-	}
-	return verificationKey{}, false
+	pub, ok := jwk.Key().(*rsa.PublicKey)
+	return verificationKey{kid: m.KID, alg: m.ALG.String(), key: pub}, ok && pub.N.BitLen() >= minRSABits
 }
 
 // discover reads the JWKS URI from the issuer's OpenID configuration. The

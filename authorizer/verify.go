@@ -20,9 +20,9 @@ type identity struct {
 	scopes                   []string
 }
 
-// verify checks a token with golang-jwt's parser: alg on the allow-list;
-// the key from the JWKS by kid (never from jwk, jku, x5u or x5c headers)
-// and of a type that suits alg; the signature; exp, nbf, iat and iss; then,
+// verify checks a token with golang-jwt's parser: alg RS256; the key from
+// the JWKS by kid (never from jwk, jku, x5u or x5c headers), whose JWK alg,
+// if any, is RS256; the signature; exp, nbf, iat and iss; then,
 // here, aud, the token type and sub. An error wraps an errXxx reason; the
 // identity holds the kid, and the subject once the signature held.
 func (a *Authorizer) verify(ctx context.Context, token string) (identity, error) {
@@ -33,7 +33,7 @@ func (a *Authorizer) verify(ctx context.Context, token string) (identity, error)
 			return nil, err
 		}
 		id.keyID, _ = t.Header["kid"].(string)
-		k, err := a.keys.key(ctx, id.keyID, t.Method.Alg())
+		k, err := a.keys.key(ctx, id.keyID)
 		return k.key, err
 	})
 	var ours *reasonError
@@ -43,7 +43,7 @@ func (a *Authorizer) verify(ctx context.Context, token string) (identity, error)
 		return id, err
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return id, fmt.Errorf("%w: %v", errMalformed, err)
-	case tok != nil && (tok.Method == nil || !slices.Contains(a.cfg.Algorithms, tok.Method.Alg())):
+	case tok != nil && (tok.Method == nil || tok.Method.Alg() != signingAlg):
 		return id, fmt.Errorf("%w: alg %.16q", errAlgorithm, tok.Header["alg"])
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return id, errSignature

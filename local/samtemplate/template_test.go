@@ -322,7 +322,7 @@ func TestAuthorizerConfigComesFromTheTemplate(t *testing.T) {
 		t.Errorf("config %+v", cfg)
 	}
 	known := []string{authorizer.EnvIssuer, authorizer.EnvTokenIssuer, authorizer.EnvAudience, authorizer.EnvJWKSURI,
-		authorizer.EnvRouteScopes, authorizer.EnvAlgorithms, authorizer.EnvClockSkew}
+		authorizer.EnvRouteScopes}
 	for k := range fn.Environment {
 		if !slices.Contains(known, k) {
 			t.Errorf("the template sets %s, which the authorizer does not read", k)
