@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -81,9 +82,6 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 	return events.APIGatewayCustomAuthorizerResponse{PrincipalID: d.id.subject, PolicyDocument: policy, Context: values}, nil
 }
 
-// errNoScope is the log reason of a Deny-only policy (no error is returned).
-var errNoScope = &reasonError{"scope"}
-
 type decision struct {
 	outcome, token string // allow, deny, unauthorized or error; the token's fingerprint
 	err            error
@@ -120,8 +118,12 @@ func fingerprint(token string) string {
 // logDecision writes the one line per decision, never with the token.
 func (a *Authorizer) logDecision(ctx context.Context, methodARN string, d decision, took time.Duration) {
 	reason, level := "ok", slog.LevelInfo
+	var re *reasonError
 	if d.err != nil {
-		reason = reasonCode(d.err)
+		reason = "internal"
+		if errors.As(d.err, &re) {
+			reason = re.code
+		}
 		if d.outcome == "error" || reason == errJWKSUnavailable.code {
 			level = slog.LevelError
 		}

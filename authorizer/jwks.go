@@ -25,12 +25,11 @@ const (
 )
 
 // keySet holds the issuer's verification keys across warm invocations.
-// jwkset parses and checks the JWKs; the fetching is ours, as keyfunc/v3
-// tries every key for a token without kid, and jwkset's client queues
-// requests behind its rate limiter and cannot discover the JWKS URI. Here
-// an unknown kid causes at most one fetch per keyRefreshInterval (one per
-// second while no keys are held) and never waits for one; a failed fetch
-// keeps the keys already held.
+// jwkset parses and checks the JWKs; the fetching is ours, as jwkset's
+// client queues requests behind its rate limiter and cannot discover the
+// JWKS URI. An unknown kid causes at most one fetch per keyRefreshInterval
+// (one per second while no keys are held) and never waits for one; a
+// failed fetch keeps the keys already held.
 type keySet struct {
 	cfg     Config
 	client  *http.Client  // maxJWKSTimeout; at most 3 redirects, each to a URL the configuration could name
@@ -77,9 +76,9 @@ func (ks *keySet) coldStart(ctx context.Context) {
 	}
 }
 
-// key returns the verification key for a token header's kid,
-// fetching the JWKS again when the kid is unknown or the keys are older
-// than keyMaxAge, as often as the limiters allow. When stale keys cannot be
+// key returns the verification key for a token header's kid, fetching the
+// JWKS again when the kid is unknown or the keys are older than keyMaxAge,
+// as often as the limiters allow. When stale keys cannot be
 // refreshed they stay in use (the IdP is down, not the keys wrong), and a
 // warning says so each time a fetch fails.
 func (ks *keySet) key(ctx context.Context, kid string) (verificationKey, error) {
@@ -87,15 +86,15 @@ func (ks *keySet) key(ctx context.Context, kid string) (verificationKey, error) 
 		return verificationKey{}, errMissingKID
 	}
 	snap := ks.current.Load()
-	k, err := snap.find(kid)
+	k, found := snap.byKID[kid]
 	stale := len(snap.byKID) > 0 && ks.cfg.Now().Sub(snap.fetchedAt) > keyMaxAge
 	limiter := ks.refetch
 	if len(snap.byKID) == 0 {
 		limiter = ks.retry
 	}
-	if (err != nil || stale) && limiter.AllowN(ks.cfg.Now(), 1) {
+	if (!found || stale) && limiter.AllowN(ks.cfg.Now(), 1) {
 		ferr := ks.refresh(ctx)
-		if ferr != nil && err != nil {
+		if ferr != nil && !found {
 			return verificationKey{}, fmt.Errorf("%w: %w", errJWKSUnavailable, ferr)
 		}
 		if ferr != nil {
@@ -104,25 +103,17 @@ func (ks *keySet) key(ctx context.Context, kid string) (verificationKey, error) 
 				slog.Time("fetched_at", snap.fetchedAt))
 		}
 		snap = ks.current.Load()
-		k, err = snap.find(kid)
+		k, found = snap.byKID[kid]
 	}
-	if err != nil && len(snap.byKID) == 0 {
-		return verificationKey{}, fmt.Errorf("%w: no keys held, next fetch within %s", errJWKSUnavailable, noKeysRetryInterval)
-	}
-	if err != nil {
-		return verificationKey{}, err
-	}
-	if k.alg != "" && k.alg != signingAlg { // e.g. an RSA key published for PS256 only
-		return verificationKey{}, fmt.Errorf("%w: key %q is for %.16q, not %s", errAlgorithm, k.kid, k.alg, signingAlg)
+	switch {
+	case !found && len(snap.byKID) == 0:
+		return k, fmt.Errorf("%w: no keys held, next fetch within %s", errJWKSUnavailable, noKeysRetryInterval)
+	case !found:
+		return k, fmt.Errorf("%w: %.64q", errUnknownKID, kid)
+	case k.alg != "" && k.alg != signingAlg: // e.g. an RSA key published for PS256 only
+		return k, fmt.Errorf("%w: key %q is for %.16q, not %s", errAlgorithm, k.kid, k.alg, signingAlg)
 	}
 	return k, nil
-}
-
-func (snap *keySnapshot) find(kid string) (verificationKey, error) {
-	if k, ok := snap.byKID[kid]; ok {
-		return k, nil
-	}
-	return verificationKey{}, fmt.Errorf("%w: %.64q", errUnknownKID, kid)
 }
 
 // refresh fetches the JWKS (discovering its URI first if need be) and
