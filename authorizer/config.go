@@ -21,12 +21,10 @@ const (
 	DefaultRouteScopes = "GET /pets=pets:read,GET /pets/*=pets:read,POST /pets=pets:write,GET /me="
 	// signingAlg is the one JWS algorithm accepted: every IdP the docs cover
 	// signs access tokens with it, and one algorithm is the tightest pin.
-	signingAlg    = "RS256"
-	clockSkew     = 30 * time.Second // leeway for exp, nbf and iat
-	maxTokenBytes = 16 << 10         // the Authorization value, checked before any parsing
-	// maxJWKSTimeout bounds each JWKS or discovery request: a hanging IdP
-	// must not hang the authorizer.
-	maxJWKSTimeout = 3 * time.Second
+	signingAlg     = "RS256"
+	clockSkew      = 30 * time.Second // leeway for exp, nbf and iat
+	maxTokenBytes  = 16 << 10         // the Authorization value, checked before any parsing
+	maxJWKSTimeout = 3 * time.Second  // each JWKS or discovery request: a hanging IdP must not hang us
 	// keyRefreshInterval is how often an unknown kid may trigger a JWKS
 	// fetch: a rotated key is picked up within it, while a flood of random
 	// kids costs the IdP at most one request per interval.
@@ -34,9 +32,7 @@ const (
 	// noKeysRetryInterval replaces it while no keys are held (a failed cold
 	// start): every token is refused then, so the IdP is asked sooner.
 	noKeysRetryInterval = time.Second
-	// keyMaxAge is how long fetched keys are used before the next request
-	// fetches them again, so that a key the IdP removed stops working.
-	keyMaxAge = time.Hour
+	keyMaxAge           = time.Hour // then keys are fetched again, so that a key the IdP removed stops working
 )
 
 // The environment variables the authorizer reads. template.yaml sets them.

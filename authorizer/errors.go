@@ -29,7 +29,7 @@ var (
 	errAudience         = &reasonError{"audience"}           // no configured audience in aud (or Cognito client_id)
 	errMissingSubject   = &reasonError{"missing_sub"}        // no sub claim: no principal to report
 	errInvalidMethodARN = &reasonError{"invalid_method_arn"} // methodArn is not an execute-api method ARN
-	errNoScope          = &reasonError{"scope"}              // a verified token whose scopes permit no route: Deny only
+	errNoScope          = &reasonError{"scope"}              // scopes permit no route: a Deny-only policy
 )
 
 // errUnauthorized is the only error API Gateway answers with a 401; it

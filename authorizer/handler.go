@@ -17,8 +17,8 @@ import (
 
 // Authorizer is the Lambda TOKEN authorizer. Create it once per process
 // (cold start) and give Handle to lambda.Start; it keeps the JWKS across
-// warm invocations, and no answers: API Gateway caches each token's policy
-// (ReauthorizeEvery), and that is the cache. It is safe for concurrent use.
+// warm invocations, no answers (API Gateway caches them). It is safe for
+// concurrent use.
 type Authorizer struct {
 	cfg    Config // checked, with its defaults
 	keys   *keySet

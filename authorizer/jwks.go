@@ -151,7 +151,9 @@ func (ks *keySet) refresh(ctx context.Context) (err error) {
 // published in a JWKS), no encryption keys (use or key_ops say so), no EC
 // or OKP keys (they cannot verify RS256).
 func usableKey(m jwkset.JWKMarshal) (verificationKey, bool) {
-	if m.KID == "" || m.USE != "" && m.USE != jwkset.UseSig || len(m.KEYOPS) > 0 && !slices.Contains(m.KEYOPS, jwkset.KeyOpsVerify) {
+	notForSigning := m.USE != "" && m.USE != jwkset.UseSig ||
+		len(m.KEYOPS) > 0 && !slices.Contains(m.KEYOPS, jwkset.KeyOpsVerify)
+	if m.KID == "" || notForSigning {
 		return verificationKey{}, false
 	}
 	jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})

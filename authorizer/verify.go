@@ -20,11 +20,11 @@ type identity struct {
 	scopes                   []string
 }
 
-// verify checks a token with golang-jwt's parser: alg RS256; the key from
-// the JWKS by kid (never from jwk, jku, x5u or x5c headers), whose JWK alg,
-// if any, is RS256; the signature; exp, nbf, iat and iss; then,
-// here, aud, the token type and sub. An error wraps an errXxx reason; the
-// identity holds the kid, and the subject once the signature held.
+// verify checks a token with golang-jwt's parser (alg RS256; the key by kid
+// from the JWKS only, never from jwk, jku, x5u or x5c headers; signature;
+// exp, nbf, iat, iss), then aud, the token type and sub. An error wraps an
+// errXxx reason; the identity holds the kid, and the subject once the
+// signature held.
 func (a *Authorizer) verify(ctx context.Context, token string) (identity, error) {
 	var claims accessClaims
 	var id identity
@@ -154,8 +154,13 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 		switch {
 		case fields[name] != nil:
 			err = json.Unmarshal(raw, fields[name])
-		case dates[name] != nil:
-			*dates[name], err = numericDate(raw)
+		case dates[name] != nil: // a JSON number, never a string (jwt.NumericDate would take "1700000000")
+			var v *float64
+			if err = json.Unmarshal(raw, &v); err != nil || v != nil && math.Abs(*v) > 1e13 {
+				err = errors.New("want a number of seconds, under 1e13")
+			} else if v != nil {
+				*dates[name] = jwt.NewNumericDate(time.UnixMilli(int64(*v * 1000)))
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("claim %q: %w", name, err)
@@ -192,19 +197,6 @@ func objectMembers(b []byte) (map[string]json.RawMessage, error) {
 		return nil, err
 	}
 	return members, nil
-}
-
-// numericDate reads exp, nbf or iat: a JSON number of seconds, never a
-// string (jwt.NumericDate would accept "1700000000").
-func numericDate(raw json.RawMessage) (*jwt.NumericDate, error) {
-	var v *float64
-	if err := json.Unmarshal(raw, &v); err != nil || v != nil && math.Abs(*v) > 1e13 {
-		return nil, errors.New("want a number of seconds, under 1e13")
-	}
-	if v == nil {
-		return nil, nil
-	}
-	return jwt.NewNumericDate(time.UnixMilli(int64(*v * 1000))), nil
 }
 
 // scopeClaim is a scope or scp claim as the IdP wrote it: a string holds
