@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -150,15 +149,6 @@ func checkFetchURL(raw string) error {
 		return nil
 	}
 	return fmt.Errorf("%q must use https (plain http is allowed only for localhost, and for host.docker.internal under sam local)", raw)
-}
-
-// checkRedirect lets the JWKS client follow a few redirects, each to a URL
-// the configuration itself could name.
-func checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 3 {
-		return errors.New("too many redirects")
-	}
-	return checkFetchURL(req.URL.String())
 }
 
 func splitList(s string) []string {

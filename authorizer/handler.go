@@ -63,7 +63,8 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 		d.err = err
 		return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
 	}
-	d.token = fingerprint(token)
+	sum := sha256.Sum256([]byte(token)) // 12 hex digits of it: enough to correlate log lines, useless to replay
+	d.token = hex.EncodeToString(sum[:6])
 	d.id, err = a.verify(ctx, token)
 	if err != nil {
 		d.err = err
@@ -83,7 +84,7 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 }
 
 type decision struct {
-	outcome, token string // allow, deny, unauthorized or error; the token's fingerprint
+	outcome, token string // allow, deny, unauthorized or error; the token's SHA-256 prefix
 	err            error
 	id             identity
 }
@@ -107,13 +108,6 @@ func extractBearerToken(header string) (string, error) {
 }
 
 func isSpaceOrControl(r rune) bool { return r <= ' ' || r == 0x7f }
-
-// fingerprint is what the logs show of a token: 12 hex digits of its
-// SHA-256, enough to correlate lines, useless to replay.
-func fingerprint(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:6])
-}
 
 // logDecision writes the one line per decision, never with the token.
 func (a *Authorizer) logDecision(ctx context.Context, methodARN string, d decision, took time.Duration) {

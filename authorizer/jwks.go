@@ -51,9 +51,15 @@ type verificationKey struct {
 }
 
 func newKeySet(cfg Config) *keySet {
+	redirect := func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 3 {
+			return errors.New("too many redirects")
+		}
+		return checkFetchURL(req.URL.String())
+	}
 	ks := &keySet{
 		cfg:     cfg,
-		client:  &http.Client{Timeout: maxJWKSTimeout, CheckRedirect: checkRedirect},
+		client:  &http.Client{Timeout: maxJWKSTimeout, CheckRedirect: redirect},
 		jwksURI: cfg.JWKSURI,
 		refetch: rate.NewLimiter(rate.Every(keyRefreshInterval), 1),
 		retry:   rate.NewLimiter(rate.Every(noKeysRetryInterval), 1),
