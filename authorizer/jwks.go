@@ -84,9 +84,9 @@ func (ks *keySet) coldStart(ctx context.Context) {
 
 // key returns the verification key for a token header's kid, fetching the
 // JWKS again when the kid is unknown or the keys are older than keyMaxAge,
-// as often as the limiters allow. When stale keys cannot be
-// refreshed they stay in use (the IdP is down, not the keys wrong), and a
-// warning says so each time a fetch fails.
+// as often as the limiters allow. When stale keys cannot be refreshed they
+// stay in use (the IdP is down, not the keys wrong), and a warning says so
+// each time a fetch fails.
 func (ks *keySet) key(ctx context.Context, kid string) (verificationKey, error) {
 	if kid == "" { // trying every key would let any one of them sign
 		return verificationKey{}, errMissingKID
