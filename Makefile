@@ -56,6 +56,7 @@ dynamodb-local:
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzExtractBearerToken$$' -fuzztime $(or $(FUZZTIME),60000x) ./authorizer
 	go test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(or $(FUZZTIME),40000x) ./authorizer
+	go test -run '^$$' -fuzz '^FuzzAccessClaims$$' -fuzztime $(or $(FUZZTIME),100000x) ./authorizer
 	go test -run '^$$' -fuzz '^FuzzLambdaHandler$$' -fuzztime $(or $(FUZZTIME),12000x) ./api
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(or $(FUZZTIME),30000x) ./local/samtemplate
 

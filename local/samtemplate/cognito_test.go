@@ -338,12 +338,14 @@ func TestCognitoScopesReachTheAuthorizerAndTheAPI(t *testing.T) {
 	}
 }
 
-// TestTheTriggerIsInvokedByThePoolOnly: the one invoke permission of the
-// Cognito mode is the pool's, for the trigger.
+// TestTheTriggerIsInvokedByThePoolOnly: the one invoke permission the
+// Cognito mode adds is the pool's, for the trigger (besides the web
+// client's function URL permission of both modes, checked by
+// TestOnlyAPIGatewayInvokesTheFunctions).
 func TestTheTriggerIsInvokedByThePoolOnly(t *testing.T) {
 	tpl := loadCognito(t, nil)
 	for id, res := range tpl.Resources {
-		if res.Type != "AWS::Lambda::Permission" {
+		if res.Type != "AWS::Lambda::Permission" || id == "WebClientUrlInvokePermission" {
 			continue
 		}
 		p := res.Properties

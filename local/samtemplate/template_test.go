@@ -332,7 +332,7 @@ func TestAuthorizerConfigComesFromTheTemplate(t *testing.T) {
 		t.Errorf("config %+v", cfg)
 	}
 	known := []string{authorizer.EnvIssuer, authorizer.EnvTokenIssuer, authorizer.EnvAudience, authorizer.EnvJWKSURI,
-		authorizer.EnvRouteScopes, authorizer.EnvAlgorithms, authorizer.EnvClockSkew}
+		authorizer.EnvRouteScopes}
 	for k := range fn.Environment {
 		if !slices.Contains(known, k) {
 			t.Errorf("the template sets %s, which the authorizer does not read", k)
@@ -497,6 +497,7 @@ func TestSamconfig(t *testing.T) {
 	if !strings.Contains(a["JWKS_URI"], "host.docker.internal") || a["ISSUER"] == "" || a["AUDIENCE"] == "" {
 		t.Errorf("env vars for sam local invoke: %v", a)
 	}
+	t.Setenv("AWS_SAM_LOCAL", "true") // as sam local sets it: plain http to host.docker.internal is allowed then only
 	if _, err := authorizer.ConfigFromEnv(func(k string) string { return a[k] }); err != nil {
 		t.Errorf("the sam local invoke environment does not configure the authorizer: %v", err)
 	}
@@ -547,7 +548,9 @@ func TestCrossBuildAsSAM(t *testing.T) {
 // client is the one exception, by design: a public web site behind its
 // function URL (which SAM makes from FunctionUrlConfig, with its
 // permission), with no event source; it takes no identity from the event,
-// only the function URL's domain.
+// only the function URL's domain. Its one permission of the template's own
+// is the lambda:InvokeFunction that a public function URL needs since
+// October 2025, limited to calls through the URL.
 func TestOnlyAPIGatewayInvokesTheFunctions(t *testing.T) {
 	t.Run("with an Issuer", func(t *testing.T) { onlyAPIGatewayInvokes(t, load(t, nil)) })
 	// The user pool's trigger is invoked by the pool alone
@@ -557,6 +560,10 @@ func TestOnlyAPIGatewayInvokesTheFunctions(t *testing.T) {
 
 func onlyAPIGatewayInvokes(t *testing.T, tpl *Template) {
 	for id, res := range tpl.Resources {
+		if id == "WebClientUrlInvokePermission" {
+			checkFunctionURLInvokePermission(t, res)
+			continue
+		}
 		if id == "PreTokenGenerationPermission" || id == "PreTokenGeneration" {
 			if _, ok := res.Properties["Events"]; ok || res.Properties["FunctionUrlConfig"] != nil {
 				t.Errorf("%s has event sources or a function URL", id)
@@ -589,5 +596,21 @@ func onlyAPIGatewayInvokes(t *testing.T, tpl *Template) {
 	}
 	if events, _ := tpl.Resources["PetStoreFunction"].Properties["Events"].(map[string]any); len(events) == 0 {
 		t.Error("PetStoreFunction has no Api events")
+	}
+}
+
+// checkFunctionURLInvokePermission: the web client's lambda:InvokeFunction
+// for everyone holds only for calls through its function URL
+// (InvokedViaFunctionUrl), on the web client alone.
+func checkFunctionURLInvokePermission(t *testing.T, res Resource) {
+	t.Helper()
+	p := res.Properties
+	if res.Type != "AWS::Lambda::Permission" || p["Action"] != "lambda:InvokeFunction" ||
+		p["FunctionName"] != "WebClient" || p["Principal"] != "*" || p["InvokedViaFunctionUrl"] != true {
+		t.Errorf("WebClientUrlInvokePermission = %s %v, want lambda:InvokeFunction on WebClient for * with InvokedViaFunctionUrl: true",
+			res.Type, p)
+	}
+	if len(p) != 4 {
+		t.Errorf("WebClientUrlInvokePermission has other properties: %v", p)
 	}
 }
