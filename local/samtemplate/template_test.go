@@ -173,6 +173,11 @@ func TestParameterPatterns(t *testing.T) {
 		{"Issuer", "https://example.auth0.com/", true},
 		{"Issuer", "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC", true},
 		{"Issuer", "http://example.auth0.com/", false},
+		{"Issuer", "", true}, // the stack creates its own user pool
+		{"Issuer", "example.auth0.com", false},
+		{"Audience", "", true},
+		{"Audience", "https://petstore.example.com,abc123", true},
+		{"Audience", "a b", false},
 		{"ReadScope", "https://petstore.example.com/pets:read", true},
 		{"ReadScope", "pets.read", true},
 		{"ReadScope", "pets:read pets:admin", false},
