@@ -338,14 +338,12 @@ func TestCognitoScopesReachTheAuthorizerAndTheAPI(t *testing.T) {
 	}
 }
 
-// TestTheTriggerIsInvokedByThePoolOnly: the one invoke permission the
-// Cognito mode adds is the pool's, for the trigger (besides the web
-// client's function URL permission of both modes, checked by
-// TestOnlyAPIGatewayInvokesTheFunctions).
+// TestTheTriggerIsInvokedByThePoolOnly: the one invoke permission of the
+// template's own is the pool's, for the trigger.
 func TestTheTriggerIsInvokedByThePoolOnly(t *testing.T) {
 	tpl := loadCognito(t, nil)
 	for id, res := range tpl.Resources {
-		if res.Type != "AWS::Lambda::Permission" || id == "WebClientUrlInvokePermission" {
+		if res.Type != "AWS::Lambda::Permission" {
 			continue
 		}
 		p := res.Properties

@@ -553,9 +553,7 @@ func TestCrossBuildAsSAM(t *testing.T) {
 // client is the one exception, by design: a public web site behind its
 // function URL (which SAM makes from FunctionUrlConfig, with its
 // permission), with no event source; it takes no identity from the event,
-// only the function URL's domain. Its one permission of the template's own
-// is the lambda:InvokeFunction that a public function URL needs since
-// October 2025, limited to calls through the URL.
+// only the function URL's domain.
 func TestOnlyAPIGatewayInvokesTheFunctions(t *testing.T) {
 	t.Run("with an Issuer", func(t *testing.T) { onlyAPIGatewayInvokes(t, load(t, nil)) })
 	// The user pool's trigger is invoked by the pool alone
@@ -565,10 +563,6 @@ func TestOnlyAPIGatewayInvokesTheFunctions(t *testing.T) {
 
 func onlyAPIGatewayInvokes(t *testing.T, tpl *Template) {
 	for id, res := range tpl.Resources {
-		if id == "WebClientUrlInvokePermission" {
-			checkFunctionURLInvokePermission(t, res)
-			continue
-		}
 		if id == "PreTokenGenerationPermission" || id == "PreTokenGeneration" {
 			if _, ok := res.Properties["Events"]; ok || res.Properties["FunctionUrlConfig"] != nil {
 				t.Errorf("%s has event sources or a function URL", id)
@@ -601,21 +595,5 @@ func onlyAPIGatewayInvokes(t *testing.T, tpl *Template) {
 	}
 	if events, _ := tpl.Resources["PetStoreFunction"].Properties["Events"].(map[string]any); len(events) == 0 {
 		t.Error("PetStoreFunction has no Api events")
-	}
-}
-
-// checkFunctionURLInvokePermission: the web client's lambda:InvokeFunction
-// for everyone holds only for calls through its function URL
-// (InvokedViaFunctionUrl), on the web client alone.
-func checkFunctionURLInvokePermission(t *testing.T, res Resource) {
-	t.Helper()
-	p := res.Properties
-	if res.Type != "AWS::Lambda::Permission" || p["Action"] != "lambda:InvokeFunction" ||
-		p["FunctionName"] != "WebClient" || p["Principal"] != "*" || p["InvokedViaFunctionUrl"] != true {
-		t.Errorf("WebClientUrlInvokePermission = %s %v, want lambda:InvokeFunction on WebClient for * with InvokedViaFunctionUrl: true",
-			res.Type, p)
-	}
-	if len(p) != 4 {
-		t.Errorf("WebClientUrlInvokePermission has other properties: %v", p)
 	}
 }
