@@ -1,6 +1,7 @@
 package samtemplate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -445,5 +447,52 @@ func TestCognitoTemplateValidatesAgainstTheSAMSchema(t *testing.T) {
 	}
 	if err := checkSchema(bad, nil); err == nil {
 		t.Error("a misspelt app client property passed the schema check")
+	}
+}
+
+// TestCognitoConditionsSurviveTheSAMTransform: after SAM's own transform
+// (aws-sam-translator, as `sam deploy` runs it), everything of the
+// stack's own pool, the trigger's generated role and log group included,
+// still carries the condition, so a stack with an Issuer creates none of
+// it. Skipped where aws-sam-translator is not installed.
+func TestCognitoConditionsSurviveTheSAMTransform(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil || exec.Command(python, "-c", "import samtranslator").Run() != nil {
+		t.Skip("aws-sam-translator is not installed (pip install aws-sam-translator)")
+	}
+	src, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	packaged := regexp.MustCompile(`(?m)^(\s+CodeUri:) cmd/\S+$`).ReplaceAll(src, []byte("$1 s3://bucket/function.zip"))
+	cmd := exec.Command(python, "-c", samTransform)
+	cmd.Stdin = bytes.NewReader(packaged)
+	cmd.Env = append(os.Environ(), "AWS_DEFAULT_REGION=us-east-1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("the SAM transform refused the template: %v", err)
+	}
+	var cfn struct {
+		Resources map[string]struct {
+			Type      string
+			Condition string
+		}
+	}
+	if err := json.Unmarshal(out, &cfn); err != nil {
+		t.Fatal(err)
+	}
+	poolOnly := append(slices.Clone(cognitoOnly), "PreTokenGenerationRole")
+	for _, id := range poolOnly {
+		r, ok := cfn.Resources[id]
+		if !ok {
+			t.Errorf("the transformed template has no %s", id)
+		} else if r.Condition != "CreateUserPool" {
+			t.Errorf("%s (%s) has condition %q after the transform, want CreateUserPool", id, r.Type, r.Condition)
+		}
+	}
+	for id, r := range cfn.Resources {
+		if strings.HasPrefix(r.Type, "AWS::Cognito::") && r.Condition != "CreateUserPool" && r.Condition != "CreateMachineClient" {
+			t.Errorf("%s (%s) has condition %q after the transform", id, r.Type, r.Condition)
+		}
 	}
 }
