@@ -42,7 +42,6 @@ test:
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzExtractBearerToken$$' -fuzztime $(or $(FUZZTIME),60000x) ./authorizer
 	go test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(or $(FUZZTIME),40000x) ./authorizer
-	go test -run '^$$' -fuzz '^FuzzRSAKeyAgreesWithCryptoRSA$$' -fuzztime $(or $(FUZZTIME),6000x) ./authorizer
 	go test -run '^$$' -fuzz '^FuzzLambdaHandler$$' -fuzztime $(or $(FUZZTIME),12000x) ./api
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(or $(FUZZTIME),30000x) ./local/samtemplate
 
@@ -55,12 +54,12 @@ build:
 	  (cd "$$dir" && GOOS=linux GOARCH=arm64 CGO_ENABLED=0 GOFLAGS="$$LAMBDA_GOFLAGS" go build -o "$(CURDIR)/build/$$name/bootstrap" .); \
 	done
 
-## bench: the authorizer's benchmarks and the bootstrap's cold start, as docs/benchmarks.md reports them
+## bench: the authorizer's benchmarks and the bootstrap's cold start, as docs/benchmarks.md reports them (reports only, never fails on timing)
 bench:
 	@mkdir -p build
 	@rm -f build/bench.txt
 	@for run in 1 2 3 4 5 6; do \
-		go test -run '^$$' -bench 'RSAVerifyBaseline|RSAVerifyPrepared|AuthorizeFresh|AuthorizeFreshCryptoRSA|AuthorizeRepeat' -benchmem -count 1 ./authorizer | tee -a build/bench.txt || exit 1; \
+		go test -run '^$$' -bench 'RSAVerifyBaseline|AuthorizeFresh' -benchmem -count 1 ./authorizer | tee -a build/bench.txt || exit 1; \
 	done
 	go test -run '^$$' -bench 'Bootstrap' -benchtime 20x -count 3 ./cmd/authorizer | tee -a build/bench.txt
 	@echo

@@ -6,11 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/example/petstore-oidc/internal/testissuer"
 	"github.com/example/petstore-oidc/internal/testlog"
+	"github.com/example/petstore-oidc/local/gateway"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -98,7 +97,7 @@ func TestValidTokensAreAllowed(t *testing.T) {
 					t.Errorf("context %q is %T: API Gateway accepts only scalars", k, v)
 				}
 			}
-			if d, _ := Evaluate(resp.PolicyDocument, testMethodARN); d != Allow {
+			if d, _ := gateway.Evaluate(resp.PolicyDocument, testMethodARN); d != gateway.Allow {
 				t.Errorf("policy gives %v for GET /pets", d)
 			}
 			if got := e.lastDecision()["outcome"]; got != "allow" {
@@ -350,12 +349,12 @@ func TestDenyPolicyWhenScopesPermitNothing(t *testing.T) {
 		t.Fatalf("a verified token must get a policy, not an error: %v", err)
 	}
 	for _, arn := range []string{testMethodARN, "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/POST/pets"} {
-		if d, _ := Evaluate(resp.PolicyDocument, arn); d != ExplicitDeny {
+		if d, _ := gateway.Evaluate(resp.PolicyDocument, arn); d != gateway.ExplicitDeny {
 			t.Errorf("%s: %v, want ExplicitDeny", arn, d)
 		}
 	}
 	// GET /me needs no scope, so it stays allowed.
-	if d, _ := Evaluate(resp.PolicyDocument, "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/me"); d != Allow {
+	if d, _ := gateway.Evaluate(resp.PolicyDocument, "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/me"); d != gateway.Allow {
 		t.Errorf("GET /me: %v", d)
 	}
 
@@ -391,7 +390,7 @@ func TestDecisionLogLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := e.lastDecision()
-	for _, k := range []string{"outcome", "reason", "sub", "kid", "token_sha256", "duration_us", "method_arn", "cached"} {
+	for _, k := range []string{"outcome", "reason", "sub", "kid", "token_sha256", "duration_us", "method_arn"} {
 		if _, ok := d[k]; !ok {
 			t.Errorf("decision line lacks %q: %v", k, d)
 		}
@@ -404,120 +403,10 @@ func TestDecisionLogLine(t *testing.T) {
 	}
 }
 
-func TestVerifiedTokenCache(t *testing.T) {
-	e := newEnv(t)
-	token := testissuer.Sign(t, "key-a", e.claims(), nil)
-	for i, wantCached := range []bool{false, true, true} {
-		if _, err := e.authorize("Bearer " + token); err != nil {
-			t.Fatal(err)
-		}
-		if got := e.lastDecision()["cached"]; got != wantCached {
-			t.Errorf("call %d: cached = %v, want %v", i, got, wantCached)
-		}
-	}
-	// No entry outlives the token: after exp it is verified again, and refused.
-	e.clock.Advance(time.Hour + time.Minute)
-	if _, err := e.authorize("Bearer " + token); err == nil || e.lastDecision()["reason"] != "expired" {
-		t.Fatalf("after exp: err %v reason %v", err, e.lastDecision()["reason"])
-	}
-}
-
-func TestVerifiedTokenCacheIsBounded(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.CacheSize = 3 })
-	for i := range 10 {
-		c := e.claims()
-		c["jti"] = "jti-" + strconv.Itoa(i)
-		if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", c, nil)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n := e.auth.cache.entries.Len(); n != 3 {
-		t.Errorf("cache holds %d entries, want 3", n)
-	}
-	off := newEnv(t, func(c *Config) { c.CacheSize = 0 })
-	token := testissuer.Sign(t, "key-a", off.claims(), nil)
-	for range 2 {
-		if _, err := off.authorize("Bearer " + token); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if off.lastDecision()["cached"] != false {
-		t.Error("TOKEN_CACHE_SIZE=0 must disable the cache")
-	}
-}
-
-// New fetches the JWKS in the background: it returns at once, and the
-// first request waits for that fetch instead of starting its own.
-func TestColdStartFetchRunsInTheBackground(t *testing.T) {
-	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
-	a, err := New(context.Background(), e.config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.auth = a // no Ready: the request races the cold-start fetch
-	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err != nil {
-		t.Fatalf("first request of a cold start: %v (%v)", err, e.lastDecision()["detail"])
-	}
-	if n := e.idp.Fetches(); n != 1 {
-		t.Errorf("%d JWKS fetches, want the cold-start fetch only", n)
-	}
-	if err := a.Ready(context.Background()); err != nil {
-		t.Errorf("Ready after the keys are loaded: %v", err)
-	}
-
-	// Against a hanging IdP: New still returns at once; a request whose
-	// context ends first is refused; Ready reports the failed fetch.
-	h := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
-	h.idp.SetMode(testissuer.Hang)
-	start := time.Now()
-	a, err = New(context.Background(), h.config(func(c *Config) { c.JWKSTimeout = 500 * time.Millisecond }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if took := time.Since(start); took > 250*time.Millisecond {
-		t.Errorf("New took %s against a hanging IdP, want it to return before the fetch ends", took)
-	}
-	h.auth = a
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	_, err = a.Handle(ctx, events.APIGatewayCustomAuthorizerRequest{
-		Type: "TOKEN", AuthorizationToken: "Bearer " + testissuer.Sign(t, "key-a", h.claims(), nil), MethodArn: testMethodARN,
-	})
-	if err == nil || err.Error() != "Unauthorized" || h.lastDecision()["reason"] != "jwks_unavailable" {
-		t.Errorf("request ending while the keys are fetched: err %v reason %v", err, h.lastDecision()["reason"])
-	}
-	if err := a.Ready(context.Background()); !errors.Is(err, ErrJWKSUnavailable) {
-		t.Errorf("Ready after a failed cold-start fetch: %v, want jwks_unavailable", err)
-	}
-	if !strings.Contains(h.logs.String(), "JWKS not loaded at cold start") {
-		t.Error("the failed cold-start fetch is not logged")
-	}
-}
-
-// The cold-start fetch outlives New: cancelling New's context once it has
-// returned, as a caller with a deferred cancel does, must not cut it short.
-func TestColdStartFetchOutlivesNewsContext(t *testing.T) {
-	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := New(ctx, e.config())
-	cancel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.auth = a
-	if err := a.Ready(context.Background()); err != nil {
-		t.Fatalf("Ready: %v", err)
-	}
-	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err != nil {
-		t.Fatalf("first request: %v (%v)", err, e.lastDecision()["detail"])
-	}
-}
-
-// Holding no keys at all, the authorizer refuses every token, so it fetches
-// again NoKeysRetryInterval after a failed fetch rather than waiting for
-// KeyRefreshInterval; still at most once per interval, however many
-// requests come.
-func TestWithoutKeysTheFetchIsRetriedSooner(t *testing.T) {
+// Holding no keys at all, the authorizer refuses every token and fetches
+// again at most once per KeyRefreshInterval, however many requests come,
+// until the IdP answers: it recovers without a restart.
+func TestWithoutKeysTheFetchIsRetriedOncePerInterval(t *testing.T) {
 	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
 	e.idp.SetMode(testissuer.Down)
 	e.start()
@@ -528,17 +417,17 @@ func TestWithoutKeysTheFetchIsRetriedSooner(t *testing.T) {
 		}
 	}
 	if n := e.idp.JWKSHits.Load(); n != 1 {
-		t.Errorf("%d fetches within the first second, want the cold start's only", n)
+		t.Errorf("%d fetches within the first interval, want the cold start's only", n)
 	}
-	e.clock.Advance(NoKeysRetryInterval)
+	e.clock.Advance(KeyRefreshInterval)
 	for range 50 {
 		_, _ = e.authorize(token)
 	}
 	if n := e.idp.JWKSHits.Load(); n != 2 {
-		t.Errorf("%d fetches after %s, want one more", n, NoKeysRetryInterval)
+		t.Errorf("%d fetches after %s, want one more", n, KeyRefreshInterval)
 	}
 	e.idp.SetMode(testissuer.OK)
-	e.clock.Advance(NoKeysRetryInterval)
+	e.clock.Advance(KeyRefreshInterval)
 	if _, err := e.authorize(token); err != nil {
 		t.Fatalf("after the IdP came back: %v (%v)", err, e.lastDecision()["detail"])
 	}
@@ -556,7 +445,7 @@ func TestJWKSOutageAtColdStartThenRecovery(t *testing.T) {
 		t.Fatalf("during the outage: err %v reason %v", err, e.lastDecision()["reason"])
 	}
 	e.idp.SetMode(testissuer.OK)
-	e.clock.Advance(DefaultKeyRefreshInterval)
+	e.clock.Advance(KeyRefreshInterval)
 	if _, err := e.authorize(token); err != nil {
 		t.Fatalf("after recovery: %v (%v)", err, e.lastDecision()["detail"])
 	}
@@ -568,11 +457,11 @@ func TestJWKSOutageAtColdStartThenRecovery(t *testing.T) {
 func TestJWKSOutageWhileWarm(t *testing.T) {
 	e := newEnv(t)
 	e.idp.SetMode(testissuer.Down)
-	e.clock.Advance(2 * DefaultKeyMaxAge) // keys are stale: a refresh is attempted and fails
+	e.clock.Advance(2 * KeyMaxAge) // keys are stale: a refresh is attempted and fails
 	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err != nil {
 		t.Fatalf("a known key must keep working during an outage: %v", err)
 	}
-	e.clock.Advance(DefaultKeyRefreshInterval)
+	e.clock.Advance(KeyRefreshInterval)
 	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-c", e.claims(), nil)); err == nil || e.lastDecision()["reason"] != "jwks_unavailable" {
 		t.Fatalf("an unknown key during an outage: err %v reason %v", err, e.lastDecision()["reason"])
 	}
@@ -589,9 +478,9 @@ func TestJWKSRotation(t *testing.T) {
 	if _, err := e.authorize(newToken); err == nil || e.lastDecision()["reason"] != "unknown_kid" {
 		t.Fatalf("1 s after cold start the refresh is rate limited: err %v reason %v", err, e.lastDecision()["reason"])
 	}
-	e.clock.Advance(DefaultKeyRefreshInterval)
+	e.clock.Advance(KeyRefreshInterval)
 	if _, err := e.authorize(newToken); err != nil {
-		t.Fatalf("the rotated key must be picked up within %s: %v (%v)", DefaultKeyRefreshInterval, err, e.lastDecision()["detail"])
+		t.Fatalf("the rotated key must be picked up within %s: %v (%v)", KeyRefreshInterval, err, e.lastDecision()["detail"])
 	}
 	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err == nil || e.lastDecision()["reason"] != "unknown_kid" {
 		t.Fatalf("a key removed from the JWKS must stop working: err %v", err)
@@ -634,7 +523,7 @@ func TestHangingJWKSStillAnswersWithin4s(t *testing.T) {
 	// Warm, then the IdP hangs while a new kid needs a refresh.
 	w := newEnv(t)
 	w.idp.SetMode(testissuer.Hang)
-	w.clock.Advance(DefaultKeyRefreshInterval)
+	w.clock.Advance(KeyRefreshInterval)
 	start = time.Now()
 	_, err = w.authorize("Bearer " + testissuer.Sign(t, "key-c", w.claims(), nil))
 	if took := time.Since(start); took > 4*time.Second {

@@ -1,6 +1,7 @@
 package authorizer
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,19 +22,17 @@ const (
 	DefaultAlgorithms  = "RS256"
 	DefaultClockSkew   = 30 * time.Second
 	MaxClockSkew       = 5 * time.Minute
-	DefaultCacheSize   = 1000
-	// MaxTokenBytes bounds the Authorization value before any parsing.
-	MaxTokenBytes = 16 << 10
-	// MaxJWKSTimeout bounds each JWKS or discovery request: a hanging IdP must
-	// not hang the authorizer.
+	MaxTokenBytes      = 16 << 10 // the Authorization value, checked before any parsing
+	// MaxJWKSTimeout bounds each JWKS or discovery request: a hanging IdP
+	// must not hang the authorizer.
 	MaxJWKSTimeout = 3 * time.Second
-	// DefaultKeyRefreshInterval is how often an unknown kid may trigger a JWKS
-	// refetch: a rotated key is picked up within it, while a flood of random
+	// KeyRefreshInterval is how often an unknown kid may trigger a JWKS
+	// fetch: a rotated key is picked up within it, while a flood of random
 	// kids costs the IdP at most one request per interval.
-	DefaultKeyRefreshInterval = 10 * time.Second
-	// DefaultKeyMaxAge is how long fetched keys are trusted before the next
-	// request refreshes them (so a key the IdP revoked stops working).
-	DefaultKeyMaxAge = time.Hour
+	KeyRefreshInterval = 10 * time.Second
+	// KeyMaxAge is how long fetched keys are used before the next request
+	// fetches them again, so that a key the IdP removed stops working.
+	KeyMaxAge = time.Hour
 )
 
 // The environment variables the authorizer reads. template.yaml sets them.
@@ -45,172 +44,120 @@ const (
 	EnvRouteScopes = "ROUTE_SCOPES"
 	EnvAlgorithms  = "ALGORITHMS"
 	EnvClockSkew   = "CLOCK_SKEW"
-	EnvCacheSize   = "TOKEN_CACHE_SIZE"
 )
 
-// allowedAlgorithms are the asymmetric JWS algorithms the authorizer can be
-// configured to accept. "none" and the HMAC family are never accepted: with a
-// public JWKS, HS256 would let anyone sign with the public key.
-var allowedAlgorithms = []string{
-	"RS256", "RS384", "RS512",
-	"PS256", "PS384", "PS512",
-	"ES256", "ES384", "ES512",
-	"EdDSA",
-}
+// allowedAlgorithms are the asymmetric JWS algorithms one may configure.
+// "none" and HMAC never: with a public JWKS, HS256 would let anyone sign.
+var allowedAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
-// Config is the validated configuration of an Authorizer.
+// Config is the configuration of an Authorizer. New checks it, whether it
+// comes from ConfigFromEnv or is built in code.
 type Config struct {
-	// Issuer is compared exactly with the token's iss (mind the trailing
-	// slash of Auth0 issuers).
-	Issuer string
-	// Audiences: a token is accepted when its aud contains one of them or,
-	// for Cognito access tokens (no aud), when its client_id is one of them.
-	Audiences []string
-	// JWKSURI is where the keys are fetched. Empty: discovered from
-	// Issuer + "/.well-known/openid-configuration".
-	JWKSURI string
-	// Rules map routes to the scopes they need.
-	Rules []RouteRule
-	// Algorithms is the allow-list of JWS algorithms (asymmetric only).
-	Algorithms []string
-	// ClockSkew is the leeway applied to exp, nbf and iat.
-	ClockSkew time.Duration
-	// CacheSize bounds the verified-token cache; 0 disables it.
-	CacheSize int
+	Issuer     string        // compared exactly with iss (mind Auth0's trailing slash); https
+	Audiences  []string      // aud must hold one, or a Cognito access token's client_id be one
+	JWKSURI    string        // empty: found by OpenID discovery from Issuer
+	Rules      []RouteRule   // the scopes each route needs
+	Algorithms []string      // the JWS allow-list, asymmetric only (empty: DefaultAlgorithms)
+	ClockSkew  time.Duration // leeway for exp, nbf and iat, 0 to MaxClockSkew
 
-	// The fields below are not read from the environment.
-
-	// JWKSTimeout bounds each JWKS or discovery request (default and maximum
-	// MaxJWKSTimeout).
-	JWKSTimeout time.Duration
-	// KeyRefreshInterval rate-limits JWKS refetches (default
-	// DefaultKeyRefreshInterval).
-	KeyRefreshInterval time.Duration
-	// KeyMaxAge is how long fetched keys are used before a refresh is tried
-	// (default DefaultKeyMaxAge).
-	KeyMaxAge time.Duration
-	// HTTPClient fetches discovery and the JWKS (default: a client with
-	// JWKSTimeout).
-	HTTPClient *http.Client
-	// Logger receives one JSON line per decision (default slog.Default()).
-	Logger *slog.Logger
-	// Now is the clock (default time.Now); tests move it.
-	Now func() time.Time
+	// Not read from the environment:
+	JWKSTimeout time.Duration    // each JWKS or discovery request (0: MaxJWKSTimeout, also the maximum)
+	HTTPClient  *http.Client     // default: JWKSTimeout, at most 3 redirects, each to a URL Issuer could be
+	Logger      *slog.Logger     // one JSON line per decision (default slog.Default())
+	Now         func() time.Time // the clock (default time.Now); tests move it
 }
 
-// ConfigFromEnv reads and validates the configuration from the environment,
-// given as a lookup function such as os.Getenv. The error names the variable
-// at fault.
+// ConfigFromEnv reads and checks the configuration from the environment,
+// given as a lookup function such as os.Getenv. The error names each
+// variable at fault.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	var cfg Config
+	issuerVar, issuer := EnvIssuer, strings.TrimSpace(getenv(EnvIssuer))
+	if alias := strings.TrimSpace(getenv(EnvTokenIssuer)); issuer == "" {
+		issuerVar, issuer = EnvTokenIssuer, alias
+	} else if alias != "" && alias != issuer {
+		return Config{}, fmt.Errorf("invalid authorizer configuration: %s and %s are both set and differ: set only one", EnvIssuer, EnvTokenIssuer)
+	}
+	cfg := Config{
+		Issuer:     issuer,
+		Audiences:  splitList(getenv(EnvAudience)),
+		JWKSURI:    strings.TrimSpace(getenv(EnvJWKSURI)),
+		Algorithms: splitList(cmp.Or(getenv(EnvAlgorithms), DefaultAlgorithms)),
+		ClockSkew:  DefaultClockSkew,
+	}
 	var errs []error
-
-	issuer, alias := strings.TrimSpace(getenv(EnvIssuer)), strings.TrimSpace(getenv(EnvTokenIssuer))
-	switch {
-	case issuer == "" && alias == "":
-		errs = append(errs, fmt.Errorf("%s is required: the exact iss of your tokens, e.g. https://example.auth0.com/", EnvIssuer))
-	case issuer != "" && alias != "" && issuer != alias:
-		errs = append(errs, fmt.Errorf("%s and %s are both set and differ: set only one", EnvIssuer, EnvTokenIssuer))
-	case issuer == "":
-		issuer = alias
-	}
-	if issuer != "" {
-		if err := checkFetchURL(issuer); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", envName(getenv(EnvIssuer) != "", EnvIssuer, EnvTokenIssuer), err))
-		}
-	}
-	cfg.Issuer = issuer
-
-	cfg.Audiences = splitList(getenv(EnvAudience), ",")
-	if len(cfg.Audiences) == 0 {
-		errs = append(errs, fmt.Errorf("%s is required: the API identifier your tokens carry in aud (comma-separated for several)", EnvAudience))
-	}
-
-	cfg.JWKSURI = strings.TrimSpace(getenv(EnvJWKSURI))
-	if cfg.JWKSURI != "" {
-		if err := checkFetchURL(cfg.JWKSURI); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", EnvJWKSURI, err))
-		}
-	}
-
-	rules := getenv(EnvRouteScopes)
-	if strings.TrimSpace(rules) == "" {
-		rules = DefaultRouteScopes
-	}
-	var err error
-	if cfg.Rules, err = ParseRouteRules(rules); err != nil {
+	rules, err := ParseRouteRules(cmp.Or(strings.TrimSpace(getenv(EnvRouteScopes)), DefaultRouteScopes))
+	if err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", EnvRouteScopes, err))
 	}
-
-	algs := getenv(EnvAlgorithms)
-	if strings.TrimSpace(algs) == "" {
-		algs = DefaultAlgorithms
-	}
-	cfg.Algorithms = splitList(algs, ",")
-	for _, alg := range cfg.Algorithms {
-		if !slices.Contains(allowedAlgorithms, alg) {
-			errs = append(errs, fmt.Errorf("%s: %q is not allowed; use asymmetric algorithms from %s", EnvAlgorithms, alg, strings.Join(allowedAlgorithms, ", ")))
-		}
-	}
-
-	cfg.ClockSkew = DefaultClockSkew
+	cfg.Rules = rules
 	if s := strings.TrimSpace(getenv(EnvClockSkew)); s != "" {
-		d, err := parseSeconds(s)
-		switch {
-		case err != nil:
+		var err error
+		if cfg.ClockSkew, err = parseSeconds(s); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 30s", EnvClockSkew, s))
-		case d < 0 || d > MaxClockSkew:
-			errs = append(errs, fmt.Errorf("%s: %s is outside 0s..%s", EnvClockSkew, d, MaxClockSkew))
-		default:
-			cfg.ClockSkew = d
 		}
 	}
-
-	cfg.CacheSize = DefaultCacheSize
-	if s := strings.TrimSpace(getenv(EnvCacheSize)); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > 1_000_000 {
-			errs = append(errs, fmt.Errorf("%s: %q is not a number of tokens between 0 and 1000000", EnvCacheSize, s))
-		} else {
-			cfg.CacheSize = n
-		}
+	if err == nil { // else problems would only say again that there are no rules
+		errs = append(errs, cfg.problems(issuerVar)...)
 	}
-
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid authorizer configuration: %w", errors.Join(errs...))
 	}
 	return cfg, nil
 }
 
-// withDefaults checks a Config built in code (ConfigFromEnv's result passes) and
-// fills in the defaults of the fields the environment does not set.
-func (c Config) withDefaults() (Config, error) {
-	if c.Issuer == "" || len(c.Audiences) == 0 || len(c.Rules) == 0 {
-		return c, errors.New("invalid authorizer configuration: Issuer, Audiences and Rules are required")
+// problems lists what is wrong with the fields the environment sets, each
+// named by its variable (the issuer's by issuerVar).
+func (c Config) problems(issuerVar string) []error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.Issuer == "" {
+		add("%s is required: the exact iss of your tokens, e.g. https://example.auth0.com/", issuerVar)
+	} else if err := checkFetchURL(c.Issuer); err != nil {
+		add("%s: %w", issuerVar, err)
 	}
-	if len(c.Algorithms) == 0 {
-		c.Algorithms = []string{DefaultAlgorithms}
+	if len(c.Audiences) == 0 || slices.Contains(c.Audiences, "") {
+		add("%s is required: the API identifier your tokens carry in aud (comma-separated for several)", EnvAudience)
+	}
+	if err := checkFetchURL(c.JWKSURI); c.JWKSURI != "" && err != nil {
+		add("%s: %w", EnvJWKSURI, err)
+	}
+	if len(c.Rules) == 0 {
+		add("%s: at least one rule is needed", EnvRouteScopes)
+	}
+	for _, r := range c.Rules { // parsed back, a valid rule gives itself again
+		if parsed, err := ParseRouteRules(r.String()); err != nil || len(parsed) != 1 || parsed[0].String() != r.String() {
+			add("%s: %q is not a valid rule", EnvRouteScopes, r.String())
+		}
 	}
 	for _, alg := range c.Algorithms {
 		if !slices.Contains(allowedAlgorithms, alg) {
-			return c, fmt.Errorf("invalid authorizer configuration: algorithm %q is not allowed", alg)
+			add("%s: %q is not allowed; use asymmetric algorithms from %s", EnvAlgorithms, alg, strings.Join(allowedAlgorithms, ", "))
 		}
 	}
-	if c.JWKSTimeout <= 0 || c.JWKSTimeout > MaxJWKSTimeout {
-		c.JWKSTimeout = MaxJWKSTimeout
+	if c.ClockSkew < 0 || c.ClockSkew > MaxClockSkew {
+		add("%s: %s is outside 0s..%s", EnvClockSkew, c.ClockSkew, MaxClockSkew)
 	}
-	if c.KeyRefreshInterval <= 0 {
-		c.KeyRefreshInterval = DefaultKeyRefreshInterval
+	return errs
+}
+
+// withDefaults checks c and fills in the defaults of the fields left zero.
+// It fails closed: a value out of range is an error, never replaced.
+func (c Config) withDefaults() (Config, error) {
+	if len(c.Algorithms) == 0 {
+		c.Algorithms = []string{DefaultAlgorithms}
 	}
-	if c.KeyMaxAge <= 0 {
-		c.KeyMaxAge = DefaultKeyMaxAge
+	c.JWKSTimeout = cmp.Or(c.JWKSTimeout, MaxJWKSTimeout)
+	errs := c.problems(EnvIssuer)
+	if c.JWKSTimeout < 0 || c.JWKSTimeout > MaxJWKSTimeout {
+		errs = append(errs, fmt.Errorf("JWKSTimeout: %s is outside 0s..%s", c.JWKSTimeout, MaxJWKSTimeout))
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("invalid authorizer configuration: %w", errors.Join(errs...))
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: c.JWKSTimeout, CheckRedirect: checkRedirect}
 	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.Logger = cmp.Or(c.Logger, slog.Default())
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -218,34 +165,23 @@ func (c Config) withDefaults() (Config, error) {
 }
 
 // checkFetchURL accepts https URLs, and plain http only for hosts of a
-// developer machine (the local IdP, or the host seen from sam local's
-// container), so a production deployment cannot fetch keys in clear text.
+// developer's machine (loopback, or the host as sam local's container sees
+// it), so that a deployment cannot trust an issuer or keys sent in clear.
 func checkFetchURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
 		return fmt.Errorf("%q is not an absolute URL", raw)
 	}
-	switch u.Scheme {
-	case "https":
+	ip := net.ParseIP(u.Hostname())
+	dev := u.Hostname() == "localhost" || u.Hostname() == "host.docker.internal" || ip != nil && ip.IsLoopback()
+	if u.Scheme == "https" || u.Scheme == "http" && dev {
 		return nil
-	case "http":
-		if isDevHost(u.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("%q must use https (plain http is allowed only for localhost)", raw)
-	default:
-		return fmt.Errorf("%q must use https", raw)
 	}
+	return fmt.Errorf("%q must use https (plain http is allowed only for localhost)", raw)
 }
 
-func isDevHost(host string) bool {
-	if host == "localhost" || host == "host.docker.internal" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
+// checkRedirect lets the JWKS client follow a few redirects, each to a URL
+// the configuration itself could name.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 3 {
 		return errors.New("too many redirects")
@@ -262,19 +198,12 @@ func parseSeconds(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
-func splitList(s, sep string) []string {
+func splitList(s string) []string {
 	var out []string
-	for _, part := range strings.Split(s, sep) {
+	for _, part := range strings.Split(s, ",") {
 		if part = strings.TrimSpace(part); part != "" && !slices.Contains(out, part) {
 			out = append(out, part)
 		}
 	}
 	return out
-}
-
-func envName(primary bool, a, b string) string {
-	if primary {
-		return a
-	}
-	return b
 }

@@ -1,9 +1,13 @@
 package authorizer
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/example/petstore-oidc/internal/testissuer"
+	"github.com/example/petstore-oidc/internal/testlog"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -19,7 +23,7 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 	if cfg.Issuer != "https://example.auth0.com/" || strings.Join(cfg.Audiences, "|") != "https://petstore.example.com|app-client-id" {
 		t.Errorf("issuer %q audiences %q", cfg.Issuer, cfg.Audiences)
 	}
-	if cfg.JWKSURI != "" || cfg.ClockSkew != DefaultClockSkew || cfg.CacheSize != DefaultCacheSize || strings.Join(cfg.Algorithms, ",") != "RS256" {
+	if cfg.JWKSURI != "" || cfg.ClockSkew != DefaultClockSkew || strings.Join(cfg.Algorithms, ",") != "RS256" {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	if len(cfg.Rules) != 4 || cfg.Rules[2].String() != "POST /pets=pets:write" {
@@ -29,18 +33,17 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 
 func TestConfigFromEnvSettings(t *testing.T) {
 	cfg, err := ConfigFromEnv(envOf(map[string]string{
-		"TOKEN_ISSUER":     "http://localhost:9000",
-		"AUDIENCE":         "petstore",
-		"JWKS_URI":         "http://host.docker.internal:9000/keys",
-		"ROUTE_SCOPES":     "GET /pets=read",
-		"ALGORITHMS":       "RS256,ES256",
-		"CLOCK_SKEW":       "10",
-		"TOKEN_CACHE_SIZE": "0",
+		"TOKEN_ISSUER": "http://localhost:9000",
+		"AUDIENCE":     "petstore",
+		"JWKS_URI":     "http://host.docker.internal:9000/keys",
+		"ROUTE_SCOPES": "GET /pets=read",
+		"ALGORITHMS":   "RS256,ES256",
+		"CLOCK_SKEW":   "10",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Issuer != "http://localhost:9000" || cfg.ClockSkew != 10*time.Second || cfg.CacheSize != 0 || len(cfg.Algorithms) != 2 || len(cfg.Rules) != 1 {
+	if cfg.Issuer != "http://localhost:9000" || cfg.ClockSkew != 10*time.Second || len(cfg.Algorithms) != 2 || len(cfg.Rules) != 1 {
 		t.Errorf("cfg %+v", cfg)
 	}
 }
@@ -63,7 +66,6 @@ func TestConfigFromEnvNamesTheBadVariable(t *testing.T) {
 		{map[string]string{"ALGORITHMS": "RS256,none"}, `ALGORITHMS: "none"`},
 		{map[string]string{"CLOCK_SKEW": "soon"}, "CLOCK_SKEW: "},
 		{map[string]string{"CLOCK_SKEW": "1h"}, "CLOCK_SKEW: "},
-		{map[string]string{"TOKEN_CACHE_SIZE": "-1"}, "TOKEN_CACHE_SIZE: "},
 	}
 	for _, tt := range tests {
 		env := map[string]string{}
@@ -88,20 +90,64 @@ func TestExtractBearerToken(t *testing.T) {
 		{"Bearer abc.def.ghi", "abc.def.ghi", nil},
 		{"bearer abc", "abc", nil},
 		{"BEARER  abc ", "abc", nil},
-		{"", "", ErrMissingToken},
-		{"  ", "", ErrMissingToken},
-		{"Bearer", "", ErrScheme},
-		{"Bearer ", "", ErrScheme},
-		{"Basic abc", "", ErrScheme},
-		{"Bearerabc", "", ErrScheme},
-		{"Bearer a b", "", ErrScheme},
-		{"Bearer a\tb", "", ErrScheme},
-		{"Bearer " + strings.Repeat("a", MaxTokenBytes), "", ErrOversized},
+		{"", "", errMissingToken},
+		{"  ", "", errMissingToken},
+		{"Bearer", "", errScheme},
+		{"Bearer ", "", errScheme},
+		{"Basic abc", "", errScheme},
+		{"Bearerabc", "", errScheme},
+		{"Bearer a b", "", errScheme},
+		{"Bearer a\tb", "", errScheme},
+		{"Bearer " + strings.Repeat("a", MaxTokenBytes), "", errOversized},
 	}
 	for _, tt := range tests {
-		got, err := ExtractBearerToken(tt.in)
+		got, err := extractBearerToken(tt.in)
 		if got != tt.want || err != tt.err {
-			t.Errorf("ExtractBearerToken(%.20q) = %q, %v; want %q, %v", tt.in, got, err, tt.want, tt.err)
+			t.Errorf("extractBearerToken(%.20q) = %q, %v; want %q, %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+// A Config built in code is checked as strictly as one from the
+// environment: New refuses it, naming the field, and never fills in a
+// value that is out of range.
+func TestNewRefusesABadConfig(t *testing.T) {
+	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
+	tests := []struct {
+		name string
+		set  func(*Config)
+		want string
+	}{
+		{"no issuer", func(c *Config) { c.Issuer = "" }, "ISSUER is required"},
+		{"plain http issuer", func(c *Config) { c.Issuer = "http://idp.example.com" }, "must use https"},
+		{"issuer not a URL", func(c *Config) { c.Issuer = "idp.example.com" }, "not an absolute URL"},
+		{"plain http JWKS", func(c *Config) { c.JWKSURI = "http://idp.example.com/jwks" }, "JWKS_URI"},
+		{"no audience", func(c *Config) { c.Audiences = nil }, "AUDIENCE is required"},
+		{"an empty audience", func(c *Config) { c.Audiences = []string{"api", ""} }, "AUDIENCE is required"},
+		{"no rules", func(c *Config) { c.Rules = nil }, "at least one rule"},
+		{"rule without a leading slash", func(c *Config) { c.Rules = []RouteRule{{Method: "GET", Path: "pets"}} }, "not a valid rule"},
+		{"rule with a trailing slash", func(c *Config) { c.Rules = []RouteRule{{Method: "GET", Path: "/pets/"}} }, "not a valid rule"},
+		{"rule in lower case", func(c *Config) { c.Rules = []RouteRule{{Method: "get", Path: "/pets"}} }, "not a valid rule"},
+		{"rule with a comma in a scope", func(c *Config) { c.Rules = []RouteRule{{Method: "GET", Path: "/pets", Scopes: []string{"a,b"}}} }, "not a valid rule"},
+		{"HS256", func(c *Config) { c.Algorithms = []string{"HS256"} }, `"HS256" is not allowed`},
+		{"negative clock skew", func(c *Config) { c.ClockSkew = -time.Second }, "CLOCK_SKEW"},
+		{"clock skew over 5 minutes", func(c *Config) { c.ClockSkew = 6 * time.Minute }, "CLOCK_SKEW"},
+		{"JWKS timeout over 3 s", func(c *Config) { c.JWKSTimeout = 10 * time.Second }, "JWKSTimeout"},
+		{"negative JWKS timeout", func(c *Config) { c.JWKSTimeout = -time.Second }, "JWKSTimeout"},
+	}
+	for _, tt := range tests {
+		cfg := e.config(tt.set)
+		if a, err := New(context.Background(), cfg); err == nil || a != nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want it to mention %q", tt.name, err, tt.want)
+		}
+	}
+	if n := e.idp.Fetches(); n != 0 {
+		t.Errorf("a refused Config fetched the JWKS %d times", n)
+	}
+	// Loopback, and only loopback, may use plain http: the local IdP.
+	for _, issuer := range []string{"http://localhost:9000", "http://127.0.0.1:9000", "http://[::1]:9000"} {
+		if err := checkFetchURL(issuer); err != nil {
+			t.Errorf("%s: %v", issuer, err)
 		}
 	}
 }

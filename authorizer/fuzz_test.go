@@ -17,7 +17,7 @@ func FuzzExtractBearerToken(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, header string) {
-		token, err := ExtractBearerToken(header)
+		token, err := extractBearerToken(header)
 		if err != nil {
 			if token != "" {
 				t.Fatalf("token %q with error %v", token, err)
@@ -35,7 +35,7 @@ func FuzzExtractBearerToken(f *testing.F) {
 // token that verifies, exactly "Unauthorized", or a method ARN error.
 func FuzzHandle(f *testing.F) {
 	e := newEnv(f)
-	e.auth.log = slog.New(slog.NewJSONHandler(io.Discard, nil)) // millions of lines otherwise
+	e.auth.cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil)) // millions of lines otherwise
 	valid := testissuer.Sign(f, "key-a", e.claims(), nil)
 	parts := strings.Split(valid, ".")
 	for _, s := range []string{
@@ -54,7 +54,7 @@ func FuzzHandle(f *testing.F) {
 			if resp.PrincipalID != "user-123" || len(resp.PolicyDocument.Statement) == 0 {
 				t.Fatalf("policy without a verified principal: %+v", resp)
 			}
-		case err.Error() == "Unauthorized", errors.Is(err, ErrInvalidMethodARN):
+		case err.Error() == "Unauthorized", errors.Is(err, errInvalidMethodARN):
 		default:
 			t.Fatalf("unexpected error %v", err)
 		}

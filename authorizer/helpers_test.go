@@ -71,7 +71,6 @@ func (e *env) config(opts ...envOption) Config {
 		Rules:      rules,
 		Algorithms: []string{"RS256"},
 		ClockSkew:  DefaultClockSkew,
-		CacheSize:  DefaultCacheSize,
 		Logger:     slog.New(slog.NewJSONHandler(e.logs, nil)),
 		Now:        e.clock.Now,
 	}
@@ -87,7 +86,6 @@ func (e *env) start(opts ...envOption) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	_ = a.Ready(context.Background()) // the cold-start fetch, which New starts in the background
 	e.auth = a
 }
 

@@ -6,14 +6,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/fips140"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,48 +20,27 @@ import (
 	"time"
 
 	"github.com/MicahParks/jwkset"
-	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
 )
 
-// maxDocumentBytes bounds a discovery document or JWKS response.
-const maxDocumentBytes = 1 << 20
+const (
+	maxDocumentBytes = 1 << 20 // a discovery document or JWKS
+	minRSABits       = 2048    // NIST SP 800-131A; crypto/rsa alone accepts 1024 bits
+)
 
 // keySet holds the issuer's verification keys across warm invocations.
-//
-// JWK parsing and validation come from jwkset. The fetching around it is
-// ours because the libraries do not give what an authorizer needs:
-// keyfunc/v3 falls back to trying every key when a token has no kid, and
-// jwkset's HTTP client waits on its rate limiter (a flood of random kids
-// would queue requests) and cannot discover the JWKS URI. Here an unknown
-// kid triggers at most one refetch per KeyRefreshInterval, never waits for
-// one, each fetch is bounded by JWKSTimeout, and a failed fetch keeps the
-// keys already held.
+// jwkset parses and checks the JWKs; the fetching is ours, as keyfunc/v3
+// tries every key for a token without kid, and jwkset's client queues
+// requests behind its rate limiter and cannot discover the JWKS URI. Here
+// an unknown kid causes at most one fetch per KeyRefreshInterval and never
+// waits for one; a failed fetch keeps the keys already held.
 type keySet struct {
-	issuer  string
-	jwksURI string // configured, or found by discovery; guarded by mu
-	client  *http.Client
-	timeout time.Duration
-	maxAge  time.Duration
-	now     func() time.Time
-	limiter *rate.Limiter
-	mu      sync.Mutex // one fetch at a time
+	cfg     Config
+	jwksURI string        // configured, or found by discovery; guarded by mu
+	refetch *rate.Limiter // fetches for unknown kids and stale keys
+	mu      sync.Mutex    // one fetch at a time
 	current atomic.Pointer[keySnapshot]
-	lastErr atomic.Pointer[error]
-	warm    chan struct{} // closed when the cold-start fetch has ended
-	warmErr error         // that fetch's error; read after warm is closed
-	// noKeysNext is when, holding no keys at all, the next fetch may start
-	// (unix nanoseconds of ks.now): NoKeysRetryInterval after the last
-	// fetch ended, whatever the limiter says.
-	noKeysNext atomic.Int64
 }
-
-// NoKeysRetryInterval is how soon after a failed fetch an authorizer that
-// holds no keys at all (the IdP was down at cold start) may fetch again. An
-// authorizer without keys refuses every token, so it retries sooner than
-// KeyRefreshInterval; once it holds keys, unknown kids are limited by
-// KeyRefreshInterval alone.
-const NoKeysRetryInterval = time.Second
 
 type keySnapshot struct {
 	byKID     map[string]verificationKey
@@ -74,150 +51,81 @@ type keySnapshot struct {
 type verificationKey struct {
 	kid, alg string
 	key      crypto.PublicKey
-	rsa      *rsaKey // for RS256, RS384, RS512; set for every *rsa.PublicKey
 }
 
 func newKeySet(cfg Config) *keySet {
-	ks := &keySet{
-		issuer:  cfg.Issuer,
-		jwksURI: cfg.JWKSURI,
-		client:  cfg.HTTPClient,
-		timeout: cfg.JWKSTimeout,
-		maxAge:  cfg.KeyMaxAge,
-		now:     cfg.Now,
-		limiter: rate.NewLimiter(rate.Every(cfg.KeyRefreshInterval), 1),
-	}
+	ks := &keySet{cfg: cfg, jwksURI: cfg.JWKSURI, refetch: rate.NewLimiter(rate.Every(KeyRefreshInterval), 1)}
 	ks.current.Store(&keySnapshot{})
-	ks.warm = make(chan struct{})
 	return ks
 }
 
-// warmUp is the cold-start fetch, run once, in the background, by New; it
-// logs a failure and closes warm when it ends. It spends the refresh
-// allowance, so a cold start against a hanging IdP answers its first request
-// once this fetch gives up instead of waiting for a second timeout.
-func (ks *keySet) warmUp(ctx context.Context, log *slog.Logger) {
-	defer close(ks.warm) // after the log line: Ready's callers see it
-	if !ks.limiter.AllowN(ks.now(), 1) {
-		return
-	}
+// coldStart is New's fetch. A failure is logged: the authorizer fetches
+// again on demand, KeyRefreshInterval later (this fetch spends the
+// limiter's allowance, so requests right after it do not wait on the IdP).
+func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
+	ks.refetch.AllowN(ks.cfg.Now(), 1)
 	start := time.Now()
-	if ks.warmErr = ks.refresh(ctx); ks.warmErr != nil {
+	if err := ks.refresh(ctx); err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
-			slog.String("reason", ErrJWKSUnavailable.Code), slog.String("detail", oneLine(ks.warmErr)),
+			slog.String("reason", errJWKSUnavailable.code), slog.String("detail", oneLine(err)),
 			slog.Int64("duration_us", time.Since(start).Microseconds()))
 	}
 }
 
-// key returns the verification key for a token header's kid and alg. Until
-// the cold-start fetch has ended it waits for it: the first tokens of a cold
-// start would otherwise all find no keys and start fetches of their own.
+// key returns the verification key for a token header's kid and alg,
+// fetching the JWKS again when the kid is unknown or the keys are older
+// than KeyMaxAge, as often as the limiter allows.
 func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, error) {
-	select {
-	case <-ks.warm:
-	default:
-		select {
-		case <-ks.warm:
-		case <-ctx.Done():
-			return verificationKey{}, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ctx.Err())
-		}
-	}
 	snap := ks.current.Load()
 	k, err := snap.find(kid)
-	stale := len(snap.all) > 0 && ks.now().Sub(snap.fetchedAt) > ks.maxAge
-	if err != nil || stale {
-		if ks.allowFetch(len(snap.all) == 0) {
-			if ferr := ks.refresh(ctx); ferr != nil && err != nil {
-				return verificationKey{}, fmt.Errorf("%w: %w", ErrJWKSUnavailable, ferr)
-			}
-			snap = ks.current.Load()
-			k, err = snap.find(kid)
+	stale := len(snap.all) > 0 && ks.cfg.Now().Sub(snap.fetchedAt) > KeyMaxAge
+	if (err != nil || stale) && ks.refetch.AllowN(ks.cfg.Now(), 1) {
+		if ferr := ks.refresh(ctx); ferr != nil && err != nil {
+			return verificationKey{}, fmt.Errorf("%w: %w", errJWKSUnavailable, ferr)
 		}
+		snap = ks.current.Load()
+		k, err = snap.find(kid)
+	}
+	if err != nil && len(snap.all) == 0 {
+		return verificationKey{}, fmt.Errorf("%w: no keys held, next fetch within %s", errJWKSUnavailable, KeyRefreshInterval)
 	}
 	if err != nil {
-		if len(snap.all) == 0 {
-			return verificationKey{}, fmt.Errorf("%w: no keys held: %v", ErrJWKSUnavailable, ks.lastError())
-		}
 		return verificationKey{}, err
 	}
-	return k.check(alg)
+	return k, k.check(alg)
 }
 
-// allowFetch says whether a request may fetch the JWKS now: the limiter's
-// one fetch per KeyRefreshInterval, or, holding no keys, one fetch
-// NoKeysRetryInterval after the last fetch ended (claimed by one request
-// only; the fetch sets the next time when it ends).
-func (ks *keySet) allowFetch(noKeys bool) bool {
-	now := ks.now()
-	if ks.limiter.AllowN(now, 1) {
-		return true
-	}
-	if !noKeys {
-		return false
-	}
-	next := ks.noKeysNext.Load()
-	return now.UnixNano() >= next && ks.noKeysNext.CompareAndSwap(next, math.MaxInt64)
-}
-
+// find looks a kid up. A token without kid is accepted only when the set
+// holds a single key: trying every key would let any one of them sign.
 func (snap *keySnapshot) find(kid string) (verificationKey, error) {
-	if kid == "" {
-		if len(snap.all) == 1 {
-			return snap.all[0], nil
-		}
-		return verificationKey{}, ErrMissingKID
-	}
-	if k, ok := snap.byKID[kid]; ok {
+	if k, ok := snap.byKID[kid]; ok && kid != "" {
 		return k, nil
 	}
-	return verificationKey{}, fmt.Errorf("%w: %.64q", ErrUnknownKID, kid)
+	switch {
+	case kid != "":
+		return verificationKey{}, fmt.Errorf("%w: %.64q", errUnknownKID, kid)
+	case len(snap.all) == 1:
+		return snap.all[0], nil
+	}
+	return verificationKey{}, errMissingKID
 }
 
-// check refuses a key whose JWK names another alg, or whose type cannot
-// produce the token's alg.
-func (k verificationKey) check(alg string) (verificationKey, error) {
-	if k.alg != "" && k.alg != alg {
-		return verificationKey{}, fmt.Errorf("%w: key %q is for %s, token says %s", ErrAlgorithm, k.kid, k.alg, alg)
-	}
-	ok := false
+// check refuses a key whose type cannot produce the token's alg, or whose
+// JWK names another alg.
+func (k verificationKey) check(alg string) error {
+	fits := false
 	switch pub := k.key.(type) {
 	case *rsa.PublicKey:
-		ok = strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
+		fits = strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
 	case *ecdsa.PublicKey:
-		ok = alg == "ES256" && pub.Curve == elliptic.P256() || alg == "ES384" && pub.Curve == elliptic.P384() || alg == "ES512" && pub.Curve == elliptic.P521()
+		fits = alg == map[elliptic.Curve]string{elliptic.P256(): "ES256", elliptic.P384(): "ES384", elliptic.P521(): "ES512"}[pub.Curve]
 	case ed25519.PublicKey:
-		ok = alg == "EdDSA"
+		fits = alg == "EdDSA"
 	}
-	if !ok {
-		return verificationKey{}, fmt.Errorf("%w: key %q cannot verify %s", ErrAlgorithm, k.kid, alg)
+	if !fits || k.alg != "" && k.alg != alg {
+		return fmt.Errorf("%w: key %q (JWK alg %q) cannot verify %s", errAlgorithm, k.kid, k.alg, alg)
 	}
-	return k, nil
-}
-
-// verify checks sig, a signature by method m of signed (a token's header
-// and payload). RS256, RS384 and RS512 go through the key's prepared form
-// (rsakey.go), except in FIPS 140 mode, where every check must be the
-// validated module's; every other method is golang-jwt's own.
-func (k verificationKey) verify(m jwt.SigningMethod, signed string, sig []byte) error {
-	if rs, ok := k.prepared(m); ok {
-		if !rs.Hash.Available() {
-			return jwt.ErrHashUnavailable
-		}
-		return k.rsa.verifyPKCS1v15(rs.Hash, hashString(rs.Hash, signed), sig)
-	}
-	return m.Verify(signed, sig, k.key)
-}
-
-// prepared says whether verify uses the prepared RSA key for m.
-func (k verificationKey) prepared(m jwt.SigningMethod) (*jwt.SigningMethodRSA, bool) {
-	rs, ok := m.(*jwt.SigningMethodRSA)
-	return rs, ok && k.rsa != nil && !fips140.Enabled()
-}
-
-func (ks *keySet) lastError() error {
-	if p := ks.lastErr.Load(); p != nil {
-		return *p
-	}
-	return errors.New("no fetch yet")
+	return nil
 }
 
 // refresh fetches the JWKS (discovering its URI first if need be) and
@@ -225,36 +133,24 @@ func (ks *keySet) lastError() error {
 func (ks *keySet) refresh(ctx context.Context) (err error) {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	defer func() {
-		if err != nil {
-			ks.lastErr.Store(&err)
-		}
-		ks.noKeysNext.Store(ks.now().Add(NoKeysRetryInterval).UnixNano())
-	}()
-	ctx, cancel := context.WithTimeout(ctx, ks.timeout)
+	ctx, cancel := context.WithTimeout(ctx, ks.cfg.JWKSTimeout)
 	defer cancel()
-
 	if ks.jwksURI == "" {
-		uri, err := ks.discover(ctx)
-		if err != nil {
+		if ks.jwksURI, err = ks.discover(ctx); err != nil {
 			return err
 		}
-		ks.jwksURI = uri
 	}
 	var set jwkset.JWKSMarshal
 	if err := ks.getJSON(ctx, ks.jwksURI, &set); err != nil {
 		return fmt.Errorf("fetch JWKS: %w", err)
 	}
-	snap := &keySnapshot{byKID: map[string]verificationKey{}, fetchedAt: ks.now()}
+	snap := &keySnapshot{byKID: map[string]verificationKey{}, fetchedAt: ks.cfg.Now()}
 	for _, m := range set.Keys {
 		k, ok := usableKey(m)
-		if !ok {
-			continue
+		if _, dup := snap.byKID[k.kid]; !ok || dup {
+			continue // a kid twice is ambiguous: the first usable key with it wins
 		}
 		if k.kid != "" {
-			if _, dup := snap.byKID[k.kid]; dup {
-				continue // ambiguous; the first key with this kid wins
-			}
 			snap.byKID[k.kid] = k
 		}
 		snap.all = append(snap.all, k)
@@ -267,30 +163,24 @@ func (ks *keySet) refresh(ctx context.Context) (err error) {
 }
 
 // usableKey keeps public signature keys only: no symmetric keys (they would
-// be secrets published in a JWKS), no encryption keys, no RSA key under 2048
-// bits or that crypto/rsa would refuse. An RSA key is prepared here, once,
-// for RS256 (rsakey.go).
+// be secrets published in a JWKS), no encryption keys (use or key_ops say
+// so), no RSA key under minRSABits.
 func usableKey(m jwkset.JWKMarshal) (verificationKey, bool) {
-	if m.USE != "" && m.USE != jwkset.UseSig {
+	if m.USE != "" && m.USE != jwkset.UseSig || len(m.KEYOPS) > 0 && !slices.Contains(m.KEYOPS, jwkset.KeyOpsVerify) {
 		return verificationKey{}, false
 	}
-	if len(m.KEYOPS) > 0 && !slices.Contains(m.KEYOPS, jwkset.KeyOpsVerify) {
-		return verificationKey{}, false
-	}
-	jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{Private: false}, jwkset.JWKValidateOptions{})
+	jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
 	if err != nil {
 		return verificationKey{}, false
 	}
 	k := verificationKey{kid: m.KID, alg: m.ALG.String(), key: jwk.Key()}
 	switch pub := k.key.(type) {
 	case *rsa.PublicKey:
-		k.rsa, err = newRSAKey(pub) // also refuses keys under 2048 bits
-		return k, err == nil
+		return k, pub.N.BitLen() >= minRSABits
 	case *ecdsa.PublicKey, ed25519.PublicKey:
 		return k, true
-	default:
-		return verificationKey{}, false
 	}
+	return verificationKey{}, false
 }
 
 // discover reads the JWKS URI from the issuer's OpenID configuration. The
@@ -301,12 +191,12 @@ func (ks *keySet) discover(ctx context.Context) (string, error) {
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
 	}
-	u := strings.TrimSuffix(ks.issuer, "/") + "/.well-known/openid-configuration"
+	u := strings.TrimSuffix(ks.cfg.Issuer, "/") + "/.well-known/openid-configuration"
 	if err := ks.getJSON(ctx, u, &doc); err != nil {
 		return "", fmt.Errorf("discovery: %w", err)
 	}
-	if doc.Issuer != ks.issuer {
-		return "", fmt.Errorf("discovery: document names issuer %q, configured %q", doc.Issuer, ks.issuer)
+	if doc.Issuer != ks.cfg.Issuer {
+		return "", fmt.Errorf("discovery: document names issuer %q, configured %q", doc.Issuer, ks.cfg.Issuer)
 	}
 	if err := checkFetchURL(doc.JWKSURI); err != nil {
 		return "", fmt.Errorf("discovery: jwks_uri: %w", err)
@@ -314,28 +204,29 @@ func (ks *keySet) discover(ctx context.Context) (string, error) {
 	return doc.JWKSURI, nil
 }
 
+// getJSON reads one JSON document of at most maxDocumentBytes: a 200
+// answer whose body is one valid JSON value and nothing after it.
 func (ks *keySet) getJSON(ctx context.Context, url string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := ks.client.Do(req)
+	resp, err := ks.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: status %d", url, resp.StatusCode)
-	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocumentBytes+1))
+	switch {
+	case resp.StatusCode != http.StatusOK:
+		err = fmt.Errorf("status %d", resp.StatusCode)
+	case err == nil && len(body) > maxDocumentBytes:
+		err = fmt.Errorf("over %d bytes", maxDocumentBytes)
+	case err == nil:
+		err = json.Unmarshal(body, v)
+	}
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", url, err)
-	}
-	if len(body) > maxDocumentBytes {
-		return fmt.Errorf("GET %s: response over %d bytes", url, maxDocumentBytes)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("GET %s: %w", url, err)
 	}
 	return nil

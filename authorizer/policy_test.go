@@ -1,13 +1,12 @@
 package authorizer
 
 import (
+	"encoding/json"
 	"errors"
-	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
+	"github.com/example/petstore-oidc/local/gateway"
 )
 
 const stage = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod"
@@ -17,31 +16,31 @@ func TestReadOnlyTokenPolicyAcrossTheStage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy := BuildPolicy(stage, rules, []string{"openid", "pets:read"})
+	policy := buildPolicy(stage, rules, []string{"openid", "pets:read"})
 	tests := []struct {
 		arn  string
-		want Decision
+		want gateway.Decision
 	}{
-		{stage + "/GET/pets", Allow},
-		{stage + "/GET/pets/42", Allow},
-		{stage + "/POST/pets", ExplicitDeny},
-		{stage + "/GET/me", Allow},
-		{stage + "/DELETE/pets/42", ImplicitDeny}, // no rule: never allowed
-		{"arn:aws:execute-api:eu-west-1:123456789012:otherapi99/prod/GET/pets", ImplicitDeny}, // another API
-		{"arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/dev/GET/pets", ImplicitDeny},  // another stage
-		{"arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/pets", ImplicitDeny}, // another region
-		{"arn:aws:execute-api:eu-west-1:999999999999:abcdef1234/prod/GET/pets", ImplicitDeny}, // another account
+		{stage + "/GET/pets", gateway.Allow},
+		{stage + "/GET/pets/42", gateway.Allow},
+		{stage + "/POST/pets", gateway.ExplicitDeny},
+		{stage + "/GET/me", gateway.Allow},
+		{stage + "/DELETE/pets/42", gateway.ImplicitDeny},                                             // no rule: never allowed
+		{"arn:aws:execute-api:eu-west-1:123456789012:otherapi99/prod/GET/pets", gateway.ImplicitDeny}, // another API
+		{"arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/dev/GET/pets", gateway.ImplicitDeny},  // another stage
+		{"arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/pets", gateway.ImplicitDeny}, // another region
+		{"arn:aws:execute-api:eu-west-1:999999999999:abcdef1234/prod/GET/pets", gateway.ImplicitDeny}, // another account
 	}
 	for _, tt := range tests {
-		got, err := Evaluate(policy, tt.arn)
+		got, err := gateway.Evaluate(policy, tt.arn)
 		if err != nil || got != tt.want {
 			t.Errorf("%s: %v (%v), want %v", tt.arn, got, err, tt.want)
 		}
 	}
 
-	writer := BuildPolicy(stage, rules, []string{"pets:read", "pets:write"})
+	writer := buildPolicy(stage, rules, []string{"pets:read", "pets:write"})
 	for _, route := range []string{"/GET/pets", "/GET/pets/1", "/POST/pets", "/GET/me"} {
-		if got, _ := Evaluate(writer, stage+route); got != Allow {
+		if got, _ := gateway.Evaluate(writer, stage+route); got != gateway.Allow {
 			t.Errorf("writer %s: %v", route, got)
 		}
 	}
@@ -49,7 +48,7 @@ func TestReadOnlyTokenPolicyAcrossTheStage(t *testing.T) {
 
 func TestBuildPolicyShape(t *testing.T) {
 	rules, _ := ParseRouteRules("GET /pets/{petId}=pets:read,POST /pets=pets:write,ANY /admin/*=admin")
-	p := BuildPolicy(stage, rules, []string{"pets:read"})
+	p := buildPolicy(stage, rules, []string{"pets:read"})
 	if p.Version != "2012-10-17" || len(p.Statement) != 2 {
 		t.Fatalf("policy %+v", p)
 	}
@@ -57,7 +56,7 @@ func TestBuildPolicyShape(t *testing.T) {
 	if allow.Effect != "Allow" || strings.Join(allow.Resource, ",") != stage+"/GET/pets/*" {
 		t.Errorf("allow %+v", allow)
 	}
-	wantDeny := []string{stage + "/POST/pets"}
+	wantDeny := []string{stage + "/POST/pets", stage + "/POST/pets/", stage + "/POST/pets//*"}
 	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"} {
 		wantDeny = append(wantDeny, stage+"/"+m+"/admin/*")
 	}
@@ -67,7 +66,7 @@ func TestBuildPolicyShape(t *testing.T) {
 	if allow.Action[0] != "execute-api:Invoke" {
 		t.Errorf("action %v", allow.Action)
 	}
-	none := BuildPolicy(stage, rules, nil)
+	none := buildPolicy(stage, rules, nil)
 	if len(none.Statement) != 1 || none.Statement[0].Effect != "Deny" {
 		t.Errorf("no scopes: %+v", none)
 	}
@@ -80,80 +79,16 @@ func TestAnyMethodRuleStaysOnItsPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := BuildPolicy(stage, rules, nil)
-	for arn, want := range map[string]Decision{
-		stage + "/GET/me":                Allow,
-		stage + "/DELETE/me":             Allow,
-		stage + "/DELETE/admin/users/me": ImplicitDeny,
-		stage + "/POST/pets/me":          ImplicitDeny,
-		stage + "/GET/pets":              ExplicitDeny,
+	p := buildPolicy(stage, rules, nil)
+	for arn, want := range map[string]gateway.Decision{
+		stage + "/GET/me":                gateway.Allow,
+		stage + "/DELETE/me":             gateway.Allow,
+		stage + "/DELETE/admin/users/me": gateway.ImplicitDeny,
+		stage + "/POST/pets/me":          gateway.ImplicitDeny,
+		stage + "/GET/pets":              gateway.ExplicitDeny,
 	} {
-		if got, err := Evaluate(p, arn); err != nil || got != want {
+		if got, err := gateway.Evaluate(p, arn); err != nil || got != want {
 			t.Errorf("%s: %v (%v), want %v", arn, got, err, want)
-		}
-	}
-}
-
-func TestEvaluate(t *testing.T) {
-	st := func(effect string, resources ...string) events.IAMPolicyStatement {
-		return events.IAMPolicyStatement{Action: []string{"execute-api:Invoke"}, Effect: effect, Resource: resources}
-	}
-	arn := stage + "/GET/pets/42"
-	tests := []struct {
-		name   string
-		policy []events.IAMPolicyStatement
-		want   Decision
-	}{
-		{"exact allow", []events.IAMPolicyStatement{st("Allow", arn)}, Allow},
-		{"star crosses slashes", []events.IAMPolicyStatement{st("Allow", "arn:aws:execute-api:*")}, Allow},
-		{"star in the middle", []events.IAMPolicyStatement{st("Allow", stage+"/*/pets/*")}, Allow},
-		{"star matches empty", []events.IAMPolicyStatement{st("Allow", stage+"/GET/pets/42*")}, Allow},
-		{"question mark is one character", []events.IAMPolicyStatement{st("Allow", stage+"/GET/pets/4?")}, Allow},
-		{"question mark is not two", []events.IAMPolicyStatement{st("Allow", stage+"/GET/pets/?")}, ImplicitDeny},
-		{"explicit deny wins over allow", []events.IAMPolicyStatement{st("Allow", "*"), st("Deny", stage+"/GET/*")}, ExplicitDeny},
-		{"deny first, allow second", []events.IAMPolicyStatement{st("Deny", arn), st("Allow", arn)}, ExplicitDeny},
-		{"deny elsewhere", []events.IAMPolicyStatement{st("Allow", "*"), st("Deny", stage+"/POST/*")}, Allow},
-		{"no matching allow", []events.IAMPolicyStatement{st("Allow", stage+"/POST/pets")}, ImplicitDeny},
-		{"case matters in resources", []events.IAMPolicyStatement{st("Allow", strings.ToUpper(arn))}, ImplicitDeny},
-		{"another action", []events.IAMPolicyStatement{{Action: []string{"s3:GetObject"}, Effect: "Allow", Resource: []string{"*"}}}, ImplicitDeny},
-		{"action wildcard, any case", []events.IAMPolicyStatement{{Action: []string{"Execute-API:*"}, Effect: "Allow", Resource: []string{"*"}}}, Allow},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Evaluate(events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17", Statement: tt.policy}, arn)
-			if err != nil || got != tt.want {
-				t.Errorf("got %v (%v), want %v", got, err, tt.want)
-			}
-		})
-	}
-}
-
-func TestEvaluateRejectsInvalidPolicies(t *testing.T) {
-	for name, p := range map[string]events.APIGatewayCustomAuthorizerPolicy{
-		"no statements":    {Version: "2012-10-17"},
-		"unknown effect":   {Statement: []events.IAMPolicyStatement{{Action: []string{"*"}, Effect: "allow", Resource: []string{"*"}}}},
-		"no resource":      {Statement: []events.IAMPolicyStatement{{Action: []string{"*"}, Effect: "Allow"}}},
-		"no action at all": {Statement: []events.IAMPolicyStatement{{Effect: "Allow", Resource: []string{"*"}}}},
-	} {
-		if _, err := Evaluate(p, stage+"/GET/pets"); !errors.Is(err, ErrInvalidPolicy) {
-			t.Errorf("%s: err = %v", name, err)
-		}
-	}
-}
-
-func TestMatch(t *testing.T) {
-	tests := []struct {
-		pattern, s string
-		want       bool
-	}{
-		{"", "", true}, {"*", "", true}, {"*", "a/b/c", true}, {"a*c", "abbbc", true},
-		{"a*c", "ab/bc", true}, {"a*c", "abcd", false}, {"a?c", "abc", true}, {"a?c", "ac", false},
-		{"**", "x", true}, {"*a*b", "xaxb", true}, {"*a*b", "xaxbx", false}, {"abc", "abd", false},
-		{strings.Repeat("*a", 50), strings.Repeat("a", 60), true}, {strings.Repeat("*a", 50) + "b", strings.Repeat("a", 200), false},
-	}
-	for _, tt := range tests {
-		if got := Match(tt.pattern, tt.s); got != tt.want {
-			t.Errorf("Match(%q, %q) = %v", tt.pattern, tt.s, got)
 		}
 	}
 }
@@ -169,59 +104,97 @@ func TestParseRouteRules(t *testing.T) {
 			t.Errorf("rule %d = %q, want %q", i, r, want[i])
 		}
 	}
-	for _, bad := range []string{"", " , ", "GET /pets", "FETCH /pets=x", "GET pets=x", "GET /pets?x=1=y", "GET=x", "GET /a b=x"} {
+	for _, bad := range []string{"", " , ", "GET /pets", "FETCH /pets=x", "GET pets=x", "GET /pets?x=1=y", "GET=x", "GET /a b=x", "GET /pets/=x", "GET /pets//toys=x", "GET //=x"} {
 		if _, err := ParseRouteRules(bad); err == nil {
 			t.Errorf("ParseRouteRules(%q) accepted", bad)
 		}
 	}
 }
 
-func TestParseMethodARN(t *testing.T) {
-	m, err := ParseMethodARN("arn:aws-cn:execute-api:cn-north-1:123456789012:abc123/v1/POST/pets/7/toys")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Partition != "aws-cn" || m.APIID != "abc123" || m.Stage != "v1" || m.Method != "POST" || m.Path != "pets/7/toys" {
-		t.Errorf("parsed %+v", m)
-	}
-	if m.StageARN() != "arn:aws-cn:execute-api:cn-north-1:123456789012:abc123/v1" || m.String() != "arn:aws-cn:execute-api:cn-north-1:123456789012:abc123/v1/POST/pets/7/toys" {
-		t.Errorf("StageARN %q String %q", m.StageARN(), m.String())
-	}
-	root, err := ParseMethodARN("arn:aws:execute-api:us-east-1:123456789012:abc123/ESTestInvoke-stage/GET/")
-	if err != nil || root.Path != "" {
-		t.Errorf("root: %+v %v", root, err)
+func TestStageARN(t *testing.T) {
+	for arn, want := range map[string]string{
+		"arn:aws-cn:execute-api:cn-north-1:123456789012:abc123/v1/POST/pets/7/toys": "arn:aws-cn:execute-api:cn-north-1:123456789012:abc123/v1",
+		"arn:aws:execute-api:us-east-1:123456789012:abc123/ESTestInvoke-stage/GET/": "arn:aws:execute-api:us-east-1:123456789012:abc123/ESTestInvoke-stage",
+		"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET":                "arn:aws:execute-api:us-east-1:123456789012:abc123/prod",
+	} {
+		if got, err := stageARN(arn); err != nil || got != want {
+			t.Errorf("stageARN(%q) = %q, %v; want %q", arn, got, err, want)
+		}
 	}
 	for _, bad := range []string{
 		"", "arn:aws:s3:::bucket/key", "arn:aws:execute-api:us-east-1:123456789012:abc123",
 		"arn:aws:execute-api:us-east-1:123456789012:abc123/prod", "arn:aws:execute-api:us-east-1:123456789012:*/prod/GET/",
 		"arn:aws:execute-api::123456789012:abc/prod/GET/", "arn:aws:execute-api:us-east-1:123456789012:abc/*/GET/",
 		"arn:aws:execute-api:us-east-1:123456789012:abc/prod//pets", "arn:aws:execute-api:us-east-1:123:abc/prod/GET/" + strings.Repeat("a", 3000),
+		"arn:aws:execute-api:us-east-1:123456789012:abc/prod/G T/pets",
 	} {
-		if _, err := ParseMethodARN(bad); !errors.Is(err, ErrInvalidMethodARN) {
-			t.Errorf("ParseMethodARN(%q) err = %v", bad, err)
+		if _, err := stageARN(bad); !errors.Is(err, errInvalidMethodARN) {
+			t.Errorf("stageARN(%q) err = %v", bad, err)
 		}
 	}
 }
 
-// The memo gives what BuildPolicy gives, for every stage and combination of
-// scopes, and stays bounded.
-func TestPolicyMemo(t *testing.T) {
-	rules, err := ParseRouteRules(DefaultRouteScopes + ",ANY /admin/*=admin")
+// A route denied under an allowed wildcard stays denied under every
+// spelling of its path that API Gateway routes to it, as the local gateway
+// names them in method ARNs (runs of slashes collapsed, one trailing slash
+// kept), and under the spellings a method ARN would have if it kept every
+// slash; the Deny does not reach the routes beside or below it that the
+// rules allow. local/gateway's TestDeniedRouteUnderEverySpelling sends the
+// requests themselves.
+func TestDeniedRouteUnderEverySpelling(t *testing.T) {
+	rules, err := ParseRouteRules("GET /pets=pets:read,GET /pets/*=pets:read,GET /pets/{petId}/secret=admin,GET /pets/{petId}/secret/public=pets:read,GET /me=")
 	if err != nil {
 		t.Fatal(err)
 	}
-	scopeSets := [][]string{nil, {"pets:read"}, {"pets:write"}, {"pets:read", "pets:write"}, {"openid", "admin"}, {"pets:write", "pets:read"}}
-	var m policyMemo
-	for i := range maxMemoPolicies + 50 {
-		stage := fmt.Sprintf("arn:aws:execute-api:eu-west-1:123456789012:api%04d/prod", i%(maxMemoPolicies/2))
-		scopes := scopeSets[i%len(scopeSets)]
-		for range 2 { // a miss, then (within the bound) a hit
-			if got, want := m.policy(stage, rules, scopes), BuildPolicy(stage, rules, scopes); !reflect.DeepEqual(got, want) {
-				t.Fatalf("stage %s scopes %v:\n got %+v\nwant %+v", stage, scopes, got, want)
-			}
+	reader := buildPolicy(stage, rules, []string{"pets:read"})
+	admin := buildPolicy(stage, rules, []string{"pets:read", "admin"})
+	for _, tt := range []struct {
+		path      string
+		forReader gateway.Decision
+	}{
+		{"pets/1/secret", gateway.ExplicitDeny},
+		{"pets/1/secret/", gateway.ExplicitDeny},
+		{"pets/abc-7/secret/", gateway.ExplicitDeny},
+		{"pets/1/secret//", gateway.ExplicitDeny},  // were every slash kept
+		{"pets/1/secret///", gateway.ExplicitDeny}, // were every slash kept
+		{"pets//1/secret", gateway.ExplicitDeny},   // were every slash kept
+		{"pets/1//secret//", gateway.ExplicitDeny}, // were every slash kept
+		{"pets", gateway.Allow},
+		{"pets/", gateway.Allow},
+		{"pets/1", gateway.Allow},
+		{"pets/1/", gateway.Allow},
+		{"pets/1/secret/public", gateway.Allow},
+		{"pets/1/secret/public/", gateway.Allow},
+		{"pets/1/secretary", gateway.Allow},
+		{"pets/1/toys/", gateway.Allow},
+		{"me", gateway.Allow},
+		{"me/", gateway.Allow},
+	} {
+		arn := stage + "/GET/" + tt.path
+		if got, err := gateway.Evaluate(reader, arn); err != nil || got != tt.forReader {
+			t.Errorf("pets:read, GET /%s: %v (%v), want %v", tt.path, got, err, tt.forReader)
+		}
+		if got, err := gateway.Evaluate(admin, arn); err != nil || got != gateway.Allow {
+			t.Errorf("admin, GET /%s: %v (%v), want Allow", tt.path, got, err)
 		}
 	}
-	if n := len(m.policies); n != maxMemoPolicies {
-		t.Errorf("the memo holds %d policies, want its bound %d", n, maxMemoPolicies)
+}
+
+// The read-only token's policy that docs/authorizer.md shows, whole.
+func TestReadOnlyPolicyDocument(t *testing.T) {
+	rules, err := ParseRouteRules(DefaultRouteScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(buildPolicy("arn:aws:execute-api:us-east-1:123456789012:abcdef1234/Prod", rules, []string{"openid", "pets:read"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/Prod/"
+	want := `{"Version":"2012-10-17","Statement":[` +
+		`{"Action":["execute-api:Invoke"],"Effect":"Allow","Resource":["` + arn + `GET/pets","` + arn + `GET/pets/","` + arn + `GET/pets/*","` + arn + `GET/me","` + arn + `GET/me/"]},` +
+		`{"Action":["execute-api:Invoke"],"Effect":"Deny","Resource":["` + arn + `POST/pets","` + arn + `POST/pets/","` + arn + `POST/pets//*"]}]}`
+	if string(got) != want {
+		t.Errorf("policy\n got %s\nwant %s", got, want)
 	}
 }

@@ -26,10 +26,5 @@ func main() {
 		logger.Error("cannot start", "error", err.Error())
 		os.Exit(1)
 	}
-	if os.Getenv("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency" {
-		// Initialised ahead of any request, then frozen: fetch the keys
-		// now. On demand, the fetch overlaps the runtime's start instead.
-		_ = a.Ready(context.Background())
-	}
 	lambda.Start(a.Handle)
 }

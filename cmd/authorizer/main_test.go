@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,28 +70,6 @@ func TestBootstrapUnderLambdaRuntimeAPI(t *testing.T) {
 	}
 }
 
-// On demand, the JWKS fetch overlaps the runtime's start (the first event
-// waits for it); with provisioned concurrency the function is initialised
-// ahead of any request and frozen, so it has the keys before it asks for
-// its first event.
-func TestProvisionedConcurrencyLoadsTheKeysDuringInit(t *testing.T) {
-	bootstrap := lambdatest.BuildHost(t, ".")
-	idp := testissuer.New(t, "key-a")
-	rt := lambdatest.NewRuntime(t)
-	var atFirstNext atomic.Int64
-	atFirstNext.Store(-1)
-	rt.OnNext = func() { atFirstNext.CompareAndSwap(-1, idp.JWKSHits.Load()) }
-	proc := rt.Start(t, bootstrap, "ISSUER="+idp.URL, "AUDIENCE="+audience, "AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency")
-	valid := testissuer.Sign(t, "key-a", idp.Claims(time.Now(), audience), nil)
-	res, err := rt.InvokeProcess(proc, event(t, "Bearer "+valid), 10*time.Second)
-	if err != nil || res.Err != nil {
-		t.Fatalf("valid token: %v %v\n%s", err, res.Err, proc.Output())
-	}
-	if n := atFirstNext.Load(); n != 1 {
-		t.Errorf("%d JWKS fetches when the function asked for its first event, want 1", n)
-	}
-}
-
 func TestBootstrapRefusesToStartWithoutConfiguration(t *testing.T) {
 	bootstrap := lambdatest.BuildHost(t, ".")
 	rt := lambdatest.NewRuntime(t)
@@ -122,7 +99,7 @@ func BenchmarkBootstrap(b *testing.B) {
 	}
 	idp := testissuer.New(b, "key-a")
 	payload := event(b, "Bearer "+testissuer.Sign(b, "key-a", idp.Claims(time.Now(), audience), nil))
-	firstAnswer := func(bin string) (ms float64, peak, faults int64) {
+	firstAnswer := func(bin string) (ms float64, peak int64) {
 		rt := lambdatest.NewRuntime(b)
 		proc := rt.Start(b, bin, "ISSUER="+idp.URL, "AUDIENCE="+audience)
 		res, err := rt.InvokeProcess(proc, payload, 10*time.Second)
@@ -133,39 +110,23 @@ func BenchmarkBootstrap(b *testing.B) {
 		if peak, err = proc.PeakRSS(); err != nil {
 			b.Fatal(err)
 		}
-		if faults, err = proc.MinorFaults(); err != nil {
-			b.Fatal(err)
-		}
 		proc.Stop()
-		return float64(took.Microseconds()) / 1000, peak, faults
+		return float64(took.Microseconds()) / 1000, peak
 	}
 	// The two alternate, so that a machine slowing down or speeding up
 	// during the run weighs on both alike.
-	var authorizerMS, minimalMS, ownMS, faults, minimalFaults, pageUS []float64
+	var authorizerMS, minimalMS, ownMS []float64
 	var rss []int64
 	b.ResetTimer()
 	for range b.N {
-		ms, peak, f := firstAnswer(bootstrap)
-		floor, _, mf := firstAnswer(minimal)
+		ms, peak := firstAnswer(bootstrap)
+		floor, _ := firstAnswer(minimal)
 		authorizerMS, minimalMS, ownMS = append(authorizerMS, ms), append(minimalMS, floor), append(ownMS, ms-floor)
-		faults, minimalFaults = append(faults, float64(f)), append(minimalFaults, float64(mf))
 		rss = append(rss, peak)
 	}
 	b.StopTimer()
-	// The machine's cost of a page fault, measured after the cold starts
-	// so that it cannot disturb them.
-	for range 9 {
-		page, err := lambdatest.FreshPageCost(512)
-		if err != nil {
-			b.Fatal(err)
-		}
-		pageUS = append(pageUS, float64(page.Nanoseconds())/1000)
-	}
 	median := func(v []float64) float64 { sort.Float64s(v); return v[len(v)/2] }
 	slices.Sort(rss)
-	b.ReportMetric(median(faults), "page-faults")
-	b.ReportMetric(median(minimalFaults), "page-faults-minimal")
-	b.ReportMetric(median(pageUS), "us-per-fresh-page")
 	b.ReportMetric(median(authorizerMS), "ms-to-first-answer")
 	b.ReportMetric(median(minimalMS), "ms-minimal-function")
 	b.ReportMetric(median(ownMS), "ms-own-cold-start")

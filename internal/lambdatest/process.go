@@ -130,23 +130,6 @@ func (p *Process) PeakRSS() (int64, error) {
 	return 0, errors.New("no VmHWM in /proc status")
 }
 
-// MinorFaults is how many minor page faults the process has taken so far
-// (field 10 of /proc/<pid>/stat), read while it runs: on a virtual machine,
-// where each first touch of a page is expensive, most of a cold start.
-func (p *Process) MinorFaults() (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name, field 2, is in parentheses and may hold spaces.
-	_, rest, ok := strings.Cut(string(b), ") ")
-	f := strings.Fields(rest)
-	if !ok || len(f) < 8 {
-		return 0, errors.New("unexpected /proc stat")
-	}
-	return strconv.ParseInt(f[7], 10, 64) // fields 3 onwards: minflt is the 10th
-}
-
 // Exited reports whether the process has ended.
 func (p *Process) Exited() bool {
 	select {

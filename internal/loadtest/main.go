@@ -7,7 +7,8 @@
 // (one JSON line per request, discarded), so the ratio of their costs is the
 // gateway's own: authorizer cache lookup, policy evaluation, proxy event and
 // the Lambda adapter. The two targets alternate for several rounds, and the
-// figures are medians over the rounds.
+// figures are medians over the rounds. It reports and never fails on
+// timing: only a request that gets an error fails it.
 package main
 
 import (
@@ -39,17 +40,14 @@ func main() {
 	rounds := flag.Int("rounds", 5, "rounds, each running wrk against the gateway then the router")
 	connections := flag.Int("connections", 32, "open connections")
 	threads := flag.Int("threads", 2, "wrk threads")
-	minRPS := flag.Float64("min-rps", 5000, "target: gateway requests per second at least")
-	maxRatio := flag.Float64("max-ratio", 1.5, "target: gateway cost per request at most this times the direct cost")
-	gate := flag.Bool("gate", true, "exit with status 1 when a target is missed")
 	flag.Parse()
-	if err := run(*duration, *rounds, *connections, *threads, *minRPS, *maxRatio, *gate); err != nil {
+	if err := run(*duration, *rounds, *connections, *threads); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
 }
 
-func run(duration time.Duration, rounds, connections, threads int, minRPS, maxRatio float64, gate bool) error {
+func run(duration time.Duration, rounds, connections, threads int) error {
 	if rounds < 1 {
 		return errors.New("-rounds must be at least 1")
 	}
@@ -126,20 +124,10 @@ func run(duration time.Duration, rounds, connections, threads int, minRPS, maxRa
 		r := results[i]
 		fmt.Printf("| %s | %.0f | %s | %s | %d |\n", tg.name, r.rps, r.p50, r.p99, r.errors)
 	}
-	fmt.Printf("\n- gateway throughput: **%.0f req/s** (target at least %.0f)\n", gw.rps, minRPS)
-	fmt.Printf("- gateway cost per request / direct cost: **%.2fx** (target at most %.1fx; rounds %.2fx to %.2fx)\n", ratio, maxRatio, ratios[0], ratios[len(ratios)-1])
-	var missed []string
-	if gw.rps < minRPS {
-		missed = append(missed, "throughput")
-	}
-	if ratio > maxRatio {
-		missed = append(missed, "cost ratio")
-	}
-	if totalErrors(runs) > 0 {
-		missed = append(missed, "errors")
-	}
-	if len(missed) > 0 && gate {
-		return fmt.Errorf("target missed: %s", strings.Join(missed, ", "))
+	fmt.Printf("\n- gateway throughput: **%.0f req/s**\n", gw.rps)
+	fmt.Printf("- gateway cost per request / direct cost: **%.2fx** (rounds %.2fx to %.2fx)\n", ratio, ratios[0], ratios[len(ratios)-1])
+	if n := totalErrors(runs); n > 0 {
+		return fmt.Errorf("%d requests failed: the figures above do not measure working requests", n)
 	}
 	return nil
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/example/petstore-oidc/authorizer"
 	"github.com/example/petstore-oidc/local/samtemplate"
 )
 
@@ -148,7 +147,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	w.Header().Set("x-amzn-RequestId", ex.requestID)
 
-	path := g.stripStage(r.URL.Path)
+	path := g.stripStage(collapseSlashes(r.URL.Path))
 	rt, params, pathKnown := g.match(r.Method, path)
 	if rt == nil {
 		if r.Method == http.MethodOptions && pathKnown && g.cfg.API.Cors != nil && !g.cfg.API.AddDefaultAuthorizerToCorsPreflight {
@@ -168,6 +167,22 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	g.integrate(w, r, ex, rt, path, params, principal)
+}
+
+// collapseSlashes is the path as API Gateway routes it and names it in the
+// method ARN: each run of slashes counts as one ("/pets//1/" is "/pets/1/").
+// A trailing slash stays: routing ignores it (match trims it), the method
+// ARN keeps it, which is why the authorizer's policy names both spellings
+// of each route.
+func collapseSlashes(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && i > 0 && p[i-1] == '/' {
+			continue
+		}
+		b.WriteByte(p[i])
+	}
+	return b.String()
 }
 
 // stripStage accepts URLs with the stage, as API Gateway's invoke URL has,
@@ -308,17 +323,17 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request, ex *exchange
 		a.cache.put(token, resp)
 	}
 
-	decision, err := authorizer.Evaluate(resp.PolicyDocument, methodARN)
+	decision, err := Evaluate(resp.PolicyDocument, methodARN)
 	if err != nil {
 		g.configurationError(w, ex, err)
 		return nil, false
 	}
 	switch decision {
-	case authorizer.ExplicitDeny:
+	case ExplicitDeny:
 		ex.effect = "Deny"
 		g.fail(w, ex, http.StatusForbidden, "ACCESS_DENIED", "AccessDeniedException", `{"Message":"User is not authorized to access this resource with an explicit deny"}`)
 		return nil, false
-	case authorizer.ImplicitDeny:
+	case ImplicitDeny:
 		ex.effect = "Deny"
 		g.fail(w, ex, http.StatusForbidden, "ACCESS_DENIED", "AccessDeniedException", `{"Message":"User is not authorized to access this resource"}`)
 		return nil, false
@@ -332,6 +347,8 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request, ex *exchange
 	return principal, true
 }
 
+// methodARN names the request as API Gateway's event does: the path comes
+// collapsed (see collapseSlashes), with its trailing slash if it had one.
 func (g *Gateway) methodARN(method, path string) string {
 	return "arn:aws:execute-api:" + g.cfg.Region + ":" + g.cfg.AccountID + ":" + g.cfg.APIID + "/" +
 		g.cfg.API.StageName + "/" + method + "/" + strings.TrimPrefix(path, "/")

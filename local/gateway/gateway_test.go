@@ -18,7 +18,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/example/petstore-oidc/authorizer"
 	"github.com/example/petstore-oidc/local/samtemplate"
 )
 
@@ -45,18 +44,34 @@ func (f *fakes) lastEvent(t *testing.T) events.APIGatewayProxyRequest {
 	return f.events[len(f.events)-1]
 }
 
-// allowAll answers with a stage-wide policy like the real authorizer's.
+// allowAll answers with a stage-wide policy like the real authorizer's for
+// a read-only token.
 func allowAll(req events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
-	arn, err := authorizer.ParseMethodARN(req.MethodArn)
-	if err != nil {
-		return events.APIGatewayCustomAuthorizerResponse{}, err
+	parts := strings.SplitN(req.MethodArn, "/", 3) // arn:...:apiId, stage, VERB/path
+	if len(parts) != 3 {
+		return events.APIGatewayCustomAuthorizerResponse{}, fmt.Errorf("method ARN %q", req.MethodArn)
 	}
-	rules, _ := authorizer.ParseRouteRules("GET /pets=r,GET /pets/*=r,POST /pets=w,GET /me=")
+	stage := parts[0] + "/" + parts[1]
 	return events.APIGatewayCustomAuthorizerResponse{
 		PrincipalID:    "alice",
-		PolicyDocument: authorizer.BuildPolicy(arn.StageARN(), rules, []string{"r"}),
+		PolicyDocument: policy(stage, []string{"GET/pets", "GET/pets/", "GET/pets/*", "GET/me", "GET/me/"}, []string{"POST/pets", "POST/pets/"}),
 		Context:        map[string]any{"sub": "alice", "scope": "r", "n": 7.0, "b": true},
 	}, nil
+}
+
+// policy allows and denies the given resources of a stage.
+func policy(stage string, allow, deny []string) events.APIGatewayCustomAuthorizerPolicy {
+	p := events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17"}
+	for effect, resources := range map[string][]string{"Allow": allow, "Deny": deny} {
+		st := events.IAMPolicyStatement{Action: []string{"execute-api:Invoke"}, Effect: effect}
+		for _, r := range resources {
+			st.Resource = append(st.Resource, stage+"/"+r)
+		}
+		if len(st.Resource) > 0 {
+			p.Statement = append(p.Statement, st)
+		}
+	}
+	return p
 }
 
 type testGateway struct {
@@ -195,7 +210,7 @@ func TestRefusalsAreAPIGatewaysAnswers(t *testing.T) {
 		{name: "no matching allow", method: "GET", path: "/pets", authorization: token, authCalls: 1,
 			authorize: func(r events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 				resp, _ := allowAll(r)
-				resp.PolicyDocument = authorizer.BuildPolicy("arn:aws:execute-api:us-east-1:123456789012:otherapi/Prod", []authorizer.RouteRule{{Method: "*", Path: "/*"}}, nil)
+				resp.PolicyDocument = policy("arn:aws:execute-api:us-east-1:123456789012:otherapi/Prod", []string{"*"}, nil)
 				return resp, nil
 			}, status: 403, body: `{"Message":"User is not authorized to access this resource"}`, errorType: "AccessDeniedException"},
 		{name: "unknown path", method: "GET", path: "/cats", authorization: token, status: 403, body: `{"message":"Missing Authentication Token"}`, errorType: "MissingAuthenticationTokenException"},
@@ -357,7 +372,7 @@ func TestPublicRoutePreflightAndRequestBody(t *testing.T) {
 	}
 	g.f.authorize = func(r events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 		resp, _ := allowAll(r)
-		resp.PolicyDocument = authorizer.BuildPolicy("arn:aws:execute-api:us-east-1:123456789012:local/Prod", []authorizer.RouteRule{{Method: "*", Path: "/*"}}, nil)
+		resp.PolicyDocument = policy("arn:aws:execute-api:us-east-1:123456789012:local/Prod", []string{"*"}, nil)
 		return resp, nil
 	}
 	if resp, _ := g.do(t, "POST", "/pets", "Bearer x.y.z", strings.NewReader(`{"type":"dog","price":1}`)); resp.StatusCode != 200 || g.f.lastEvent(t).Body != `{"type":"dog","price":1}` {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/example/petstore-oidc/authorizer"
+	"github.com/example/petstore-oidc/local/gateway"
 	"github.com/example/petstore-oidc/local/idp"
 )
 
@@ -47,17 +48,17 @@ func TestTokensPassTheAuthorizer(t *testing.T) {
 
 	tests := []struct {
 		name, token, route string
-		want               authorizer.Decision
+		want               gateway.Decision
 	}{
-		{"alice adds a pet", alice, "POST/pets", authorizer.Allow},
-		{"alice lists pets", alice, "GET/pets", authorizer.Allow},
-		{"bob adds a pet", bob, "POST/pets", authorizer.ExplicitDeny},
-		{"bob lists pets", bob, "GET/pets", authorizer.Allow},
-		{"bob reads a pet", bob, "GET/pets/7", authorizer.Allow},
-		{"bob calls /me", bob, "GET/me", authorizer.Allow},
-		{"machine adds a pet", m2m, "POST/pets", authorizer.Allow},
-		{"read-only machine adds a pet", m2mRead, "POST/pets", authorizer.ExplicitDeny},
-		{"read-only machine lists pets", m2mRead, "GET/pets", authorizer.Allow},
+		{"alice adds a pet", alice, "POST/pets", gateway.Allow},
+		{"alice lists pets", alice, "GET/pets", gateway.Allow},
+		{"bob adds a pet", bob, "POST/pets", gateway.ExplicitDeny},
+		{"bob lists pets", bob, "GET/pets", gateway.Allow},
+		{"bob reads a pet", bob, "GET/pets/7", gateway.Allow},
+		{"bob calls /me", bob, "GET/me", gateway.Allow},
+		{"machine adds a pet", m2m, "POST/pets", gateway.Allow},
+		{"read-only machine adds a pet", m2mRead, "POST/pets", gateway.ExplicitDeny},
+		{"read-only machine lists pets", m2mRead, "GET/pets", gateway.Allow},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,7 +69,7 @@ func TestTokensPassTheAuthorizer(t *testing.T) {
 			if err != nil {
 				t.Fatalf("authorizer refused the token: %v", err)
 			}
-			got, err := authorizer.Evaluate(resp.PolicyDocument, arn)
+			got, err := gateway.Evaluate(resp.PolicyDocument, arn)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -268,7 +268,7 @@ func TestAuthorizerConfigComesFromTheTemplate(t *testing.T) {
 		t.Errorf("config %+v", cfg)
 	}
 	known := []string{authorizer.EnvIssuer, authorizer.EnvTokenIssuer, authorizer.EnvAudience, authorizer.EnvJWKSURI,
-		authorizer.EnvRouteScopes, authorizer.EnvAlgorithms, authorizer.EnvClockSkew, authorizer.EnvCacheSize}
+		authorizer.EnvRouteScopes, authorizer.EnvAlgorithms, authorizer.EnvClockSkew}
 	for k := range fn.Environment {
 		if !slices.Contains(known, k) {
 			t.Errorf("the template sets %s, which the authorizer does not read", k)

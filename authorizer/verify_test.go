@@ -38,8 +38,8 @@ func TestStringClaims(t *testing.T) {
 		if tc.wantErr {
 			continue
 		}
-		if !slices.Equal([]string(c.Aud), tc.aud) || !slices.Equal(c.scopes(), tc.scopes) && len(c.scopes())+len(tc.scopes) > 0 {
-			t.Errorf("%s: aud %q scopes %q, want %q %q", tc.payload, c.Aud, c.scopes(), tc.aud, tc.scopes)
+		if !slices.Equal([]string(c.Audience), tc.aud) || !slices.Equal(c.scopes(), tc.scopes) && len(c.scopes())+len(tc.scopes) > 0 {
+			t.Errorf("%s: aud %q scopes %q, want %q %q", tc.payload, c.Audience, c.scopes(), tc.aud, tc.scopes)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package authorizer
+package gateway
 
 import (
 	"errors"
@@ -39,8 +39,8 @@ var ErrInvalidPolicy = errors.New("invalid authorizer policy")
 // any run of characters ("/" included) and "?" any one character; actions
 // match without regard to case, resources with it.
 //
-// It lives here, next to BuildPolicy, so tests and the local API Gateway
-// emulator judge policies with one implementation.
+// The emulator judges every authorizer answer with it, and the tests of the
+// authorizer's policies use it too, so both agree on what a policy means.
 func Evaluate(p events.APIGatewayCustomAuthorizerPolicy, methodARN string) (Decision, error) {
 	if len(p.Statement) == 0 {
 		return ImplicitDeny, fmt.Errorf("%w: no statements", ErrInvalidPolicy)
