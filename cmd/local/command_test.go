@@ -129,6 +129,9 @@ func TestRunsFromAnyDirectoryAndStopsQuietlyOnCtrlC(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("after Ctrl-C: %v (want exit status 0)\n%s", err, strings.Join(seen, "\n"))
 	}
+	if all := strings.Join(seen, "\n"); strings.Contains(all, "registered route") {
+		t.Errorf("the provider library's route lines are printed:\n%s", all)
+	}
 	if last := seen[len(seen)-1]; last != "stopping..." {
 		t.Errorf("the last line is %q, want stopping...", last)
 	}

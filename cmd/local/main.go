@@ -148,10 +148,11 @@ func serve(args []string, out, errOut io.Writer) error {
 	// discovery and keys) are held and follow it.
 	logs := &heldWriter{w: out}
 	logger := slog.New(newHandler(logs, nil))
-	// The provider library (zitadel/oidc) logs through slog's default
-	// logger, a line for each route it registers at start: keep its
-	// warnings and errors only.
-	slog.SetDefault(slog.New(newHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	// The provider library (zitadel/oidc) logs a line for each route it
+	// registers at start through slog's default logger: drop those lines
+	// only; the log package, which slog.SetDefault also routes here, keeps
+	// every message.
+	slog.SetDefault(slog.New(stack.WithoutRouteLines(newHandler(logs, nil))))
 	opts := stack.Options{
 		TemplatePath: template,
 		IdPAddr:      fmt.Sprintf("localhost:%d", o.idpPort),

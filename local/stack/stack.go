@@ -118,23 +118,24 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.IssuerURL, s.GatewayURL, s.WebURL = issuer, gatewayURL, webURL
 
 	// The identity provider first: the authorizer fetches its JWKS at start.
+	idpLog := log.With("component", "idp")
 	provider, err := idp.New(idp.Config{
 		Issuer:                    issuer,
 		Audience:                  opts.Audience,
 		WebRedirectURIs:           []string{s.WebURL + "/callback"},
 		WebPostLogoutRedirectURIs: []string{s.WebURL + "/"},
-		Logger:                    log.With("component", "idp"),
+		Logger:                    idpLog,
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.serve(idpLn, provider.Handler())
+	s.serve(idpLn, provider.Handler(), idpLog)
 	for _, addr := range opts.IdPExtraAddrs {
 		l, _, err := listen(addr)
 		if err != nil {
 			return nil, err
 		}
-		s.serve(l, provider.Handler())
+		s.serve(l, provider.Handler(), idpLog)
 	}
 
 	// The gateway and its functions, configured by the template.
@@ -163,22 +164,24 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if opts.WrapAuthorizer != nil {
 		authorize = opts.WrapAuthorizer(authorize)
 	}
+	gwLog := log.With("component", "gateway")
 	gw, err := gateway.New(gateway.Config{
 		API:         restAPI,
 		Now:         opts.Clock,
 		Authorizers: map[string]gateway.AuthorizerFunc{"Authorizer": authorize},
 		Functions:   map[string]gateway.ProxyFunc{"PetStoreFunction": api.NewLambdaHandler(router)},
-		Logger:      log.With("component", "gateway"),
+		Logger:      gwLog,
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.serve(gwLn, gw)
-	web, err := newWebClient(ctx, s, log.With("component", "webclient"))
+	s.serve(gwLn, gw, gwLog)
+	webLog := log.With("component", "webclient")
+	web, err := newWebClient(ctx, s, webLog)
 	if err != nil {
 		return nil, err
 	}
-	s.serve(webLn, web)
+	s.serve(webLn, web, webLog)
 	return s, nil
 }
 
@@ -238,8 +241,11 @@ func newRouter(tpl *samtemplate.Template, log *slog.Logger) (*gin.Engine, error)
 	return api.NewRouter(opts), nil
 }
 
-func (s *Stack) serve(l net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+func (s *Stack) serve(l net.Listener, h http.Handler, log *slog.Logger) {
+	srv := &http.Server{
+		Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: serverErrorLog(log),
+	}
 	s.servers = append(s.servers, srv)
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
