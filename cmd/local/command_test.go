@@ -149,3 +149,69 @@ func TestOutsideTheRepositoryTheErrorSaysWhatToDo(t *testing.T) {
 		t.Errorf("%v\n%s", err, out)
 	}
 }
+
+// TestMakeLocalExitsZeroOnCtrlCFromATerminal runs `make local` as a person
+// does, under a pseudo-terminal (util-linux script), and types Ctrl-C once
+// the banner is out: make must end with status 0 and no "make: ***" line.
+// Without internal/foreground the terminal's SIGINT also reaches make,
+// which then exits 130.
+func TestMakeLocalExitsZeroOnCtrlCFromATerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs make local")
+	}
+	for _, tool := range []string{"make", "script"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed (script is in util-linux/bsdutils): %v", tool, err)
+		}
+	}
+	cmd := exec.Command("script", "-qec", "make local ARGS='-idp-port 0 -gateway-port 0 -web-port 0'", "/dev/null")
+	cmd.Dir = filepath.Join("..", "..")
+	keys, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	screen, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	lines := make(chan string, 100)
+	go func() {
+		s := bufio.NewScanner(screen)
+		for s.Scan() {
+			lines <- s.Text()
+		}
+		close(lines)
+	}()
+	var seen []string
+	timeout := time.After(5 * time.Minute) // make local compiles first
+	for ready := false; !ready; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("make local ended before its banner:\n%s", strings.Join(seen, "\n"))
+			}
+			seen = append(seen, l)
+			ready = strings.HasPrefix(l, "Try: ")
+		case <-timeout:
+			t.Fatalf("no banner within 5 minutes:\n%s", strings.Join(seen, "\n"))
+		}
+	}
+	if _, err := keys.Write([]byte{3}); err != nil { // Ctrl-C
+		t.Fatal(err)
+	}
+	for l := range lines {
+		seen = append(seen, l)
+	}
+	all := strings.Join(seen, "\n")
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("make local after Ctrl-C: %v, want exit status 0\n%s", err, all)
+	}
+	if strings.Contains(all, "make: ***") || !strings.Contains(all, "stopping...") {
+		t.Errorf("want the stack's own stop and no make error:\n%s", all)
+	}
+}

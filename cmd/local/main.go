@@ -21,11 +21,24 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/example/petstore-oidc/internal/foreground"
 	"github.com/example/petstore-oidc/local/idp"
 	"github.com/example/petstore-oidc/local/stack"
 )
 
 func main() {
+	if len(os.Args) < 2 || strings.HasPrefix(os.Args[1], "-") || os.Args[1] == "serve" {
+		// Under make, Ctrl-C must reach the stack alone, so that make
+		// exits with the stack's status (0) rather than 130.
+		status, relaunched, err := foreground.Relaunch()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			status = max(status, 1)
+		}
+		if relaunched {
+			os.Exit(status)
+		}
+	}
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
