@@ -37,7 +37,7 @@ func TestBrowser(t *testing.T) {
 		defer cancel()
 		s.Shutdown(ctx)
 	})
-	b := newBrowser(t, chromium, s)
+	b := newBrowser(t, chromium, s.WebURL)
 
 	steps := []struct {
 		name string
@@ -204,7 +204,7 @@ type browser struct {
 	shots string
 }
 
-func newBrowser(t *testing.T, chromium string, s *stack.Stack) *browser {
+func newBrowser(t *testing.T, chromium, web string) *browser {
 	t.Helper()
 	profile := t.TempDir() // removed after the browser has stopped (cleanups run last-in first-out)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
@@ -234,7 +234,7 @@ func newBrowser(t *testing.T, chromium string, s *stack.Stack) *browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium (%s): %v", chromium, err)
 	}
-	return &browser{t: t, ctx: ctx, web: s.WebURL, shots: screenshotDir(t)}
+	return &browser{t: t, ctx: ctx, web: web, shots: screenshotDir(t)}
 }
 
 // screenshotDir is SCREENSHOTS_DIR (make screenshots sets it to
@@ -372,25 +372,23 @@ func (b *browser) pageText() string {
 	return text
 }
 
-// screenshot saves the whole page as name.png.
+// screenshot saves the whole page as name.png, its volatile values masked
+// first. A PNG already there is rewritten only when a pixel differs, so
+// that make screenshots changes an image exactly when the page changed.
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
-	}
+	png := b.capture(name, true)
 	path := filepath.Join(b.shots, name+".png")
-	if old, err := os.ReadFile(path); err == nil && os.Getenv("SCREENSHOTS_FORCE") == "" {
+	if old, err := os.ReadFile(path); err == nil {
 		changed, err := pixelsChanged(old, png)
 		if err != nil {
 			b.t.Fatalf("screenshot %s: %v", name, err)
 		}
-		if changed <= volatileShare {
-			b.t.Logf("screenshot %s kept: %.3f%% of its pixels changed", path, 100*changed)
+		if changed == 0 {
+			b.t.Logf("screenshot %s kept: no pixel changed", path)
 			return
 		}
+		b.t.Logf("screenshot %s: %.3f%% of its pixels changed", path, 100*changed)
 	}
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		b.t.Fatal(err)
@@ -398,12 +396,61 @@ func (b *browser) screenshot(name string) {
 	b.t.Logf("screenshot %s written", path)
 }
 
-// volatileShare is the share of a screenshot's pixels that the values
-// changing on every run (request ids, tokens, times, durations) may change
-// without the PNG being rewritten, so that make screenshots leaves the
-// images alone when nothing else changed. SCREENSHOTS_FORCE=1 rewrites them
-// all.
-const volatileShare = 0.02
+// capture takes a screenshot of the whole page, its volatile values
+// masked first when mask is set.
+func (b *browser) capture(name string, mask bool) []byte {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if mask {
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](maskVolatile)); err != nil {
+			b.t.Fatalf("screenshot %s: mask the volatile values: %v", name, err)
+		}
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	return png
+}
+
+// maskVolatile replaces, in the page's text, the values that change on
+// every run with fixed placeholders: request ids, durations, times and
+// timestamps, and the per-sign-in claims (jti, nonce, hashes, the key id),
+// whose letters, digits, - and _ become x. It also hides the text cursor. Two
+// runs of an unchanged page then give the same pixels.
+const maskVolatile = `(() => {
+	const perRun = new Set(["jti", "nonce", "at_hash", "c_hash", "sid", "kid"]);
+	const redact = s => s.replace(/[A-Za-z0-9_-]/g, "x");
+	const rules = [
+		[/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "00000000-0000-0000-0000-000000000000"],
+		[/\b\d+(\.\d+)? ms\b/g, "0.4 ms"],
+		[/\b\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\b/g, "2026-01-01 12:00:00 UTC"],
+		[/\b\d{2}:\d{2}:\d{2}\b/g, "12:00:00"],
+		[/\b\d+m \d+s\b/g, "14m 59s"],
+		[/\b1\d{9}\b/g, "1767268800"],
+		[/("(?:kid|jti|nonce|at_hash|c_hash|sid)": ")([^"]*)"/g, (_, k, v) => k + redact(v) + '"'],
+	];
+	const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+	for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+		let t = n.nodeValue;
+		for (const [re, to] of rules) t = t.replace(re, to);
+		if (t !== n.nodeValue) n.nodeValue = t;
+	}
+	for (const row of document.querySelectorAll("tr")) {
+		const cells = row.querySelectorAll("td, th");
+		if (cells.length < 2 || !perRun.has(cells[0].textContent.trim())) continue;
+		const values = document.createTreeWalker(cells[1], NodeFilter.SHOW_TEXT);
+		for (let n = values.nextNode(); n; n = values.nextNode()) n.nodeValue = redact(n.nodeValue);
+	}
+	if (!document.getElementById("mask-volatile")) {
+		const style = document.createElement("style");
+		style.id = "mask-volatile";
+		style.textContent = "* { caret-color: transparent !important; transition: none !important; animation: none !important; }";
+		document.head.appendChild(style);
+	}
+	return true;
+})()`
 
 // pixelsChanged is the share of pixels that differ between two PNGs; 1
 // when their sizes differ.
