@@ -135,6 +135,20 @@ func TestBrowser(t *testing.T) {
 			b.click("#signout")
 			b.waitText("#signin", "Sign in")
 		}},
+		{"narrow screen: signed out, and the provider's sign-in form", func(b *browser) {
+			b.do("narrow viewport", chromedp.EmulateViewport(412, 860))
+			b.open("/")
+			b.waitText("#signin", "Sign in")
+			b.fitsWidth("/ signed out")
+			b.click("#signin")
+			b.waitVisible(`input[name="username"]`)
+			b.fitsWidth("the provider's sign-in form")
+			b.tablesLabelled("the provider's sign-in form")
+			b.do("open the provider's home page", chromedp.Navigate(s.IssuerURL+"/"))
+			b.waitText("main", "Demo clients")
+			b.tablesLabelled("the provider's home page")
+			b.do("desktop viewport", chromedp.EmulateViewport(1280, 860))
+		}},
 	}
 	for _, step := range steps {
 		if !t.Run(step.name, func(t *testing.T) {
@@ -347,6 +361,34 @@ func (b *browser) fitsWidth(page string) {
 		}
 		for (const pre of document.querySelectorAll("pre")) {
 			if (getComputedStyle(pre).wordBreak === "break-all") bad.push(name(pre) + " breaks words anywhere (word-break: break-all)");
+		}
+		return bad;
+	})()`))
+	if err != nil {
+		b.t.Fatalf("%s: %v", page, err)
+	}
+	for _, p := range problems {
+		b.t.Errorf("%s at 412 px: %s", page, p)
+	}
+}
+
+// tablesLabelled fails when a table hides its header row (as a narrow
+// screen stacks its cells) and a cell has no label of its own, so that a
+// reader cannot tell which value is which.
+func (b *browser) tablesLabelled(page string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+		const bad = [];
+		for (const table of document.querySelectorAll("table")) {
+			const head = table.querySelector("thead");
+			if (!head) { bad.push("a table has no header row"); continue; }
+			if (head.getBoundingClientRect().height > 0) continue;
+			for (const td of table.querySelectorAll("tbody td")) {
+				const label = getComputedStyle(td, "::before").content;
+				if (!td.dataset.label || !label || label === "none" || label === "normal") bad.push("a cell without its column's label: " + td.textContent.trim().slice(0, 30));
+			}
 		}
 		return bad;
 	})()`))
