@@ -305,10 +305,12 @@ func loopback(addr string) bool {
 var dockerBridge = regexp.MustCompile(`^(docker0|br-[0-9a-f]{12})$`)
 
 // checkExtraIdPAddr allows an extra IdP address on loopback or on a Docker
-// bridge of this machine: a private address that only the containers of
-// this host reach. Anything else (0.0.0.0, a LAN or public address, a host
-// name) would publish the development provider's public passwords and
-// client secret to a network.
+// bridge of this machine: a private address reachable by this host's
+// containers, and by the local link too if someone routes the bridge's
+// subnet to this host (Linux accepts a packet for any of its addresses on
+// any interface): firewall it if that matters. Anything else (0.0.0.0, a
+// LAN or public address, a host name) would publish the development
+// provider's public passwords and client secret to a network.
 func checkExtraIdPAddr(addr string, interfaces func() (map[string][]net.IP, error)) error {
 	if loopback(addr) {
 		return nil
