@@ -464,9 +464,11 @@ func TestCrossBuildAsSAM(t *testing.T) {
 
 // TestOnlyAPIGatewayInvokesTheFunctions: the PetStore trusts the identity
 // in requestContext, which whoever invokes it directly could forge; so the
-// only invoke permission must be the one SAM creates for API Gateway from
-// the functions' Api events. No function URL, no other event source, no
-// permission of the template's own.
+// only invoke permission the template grants must be the one SAM creates
+// for API Gateway from the functions' Api events. No function URL, no other
+// event source, no permission of the template's own. (A principal of the
+// account granted lambda:InvokeFunction by IAM can still invoke the
+// function: no template can prevent that, docs/security.md says so.)
 func TestOnlyAPIGatewayInvokesTheFunctions(t *testing.T) {
 	tpl := load(t, nil)
 	for id, res := range tpl.Resources {
