@@ -51,10 +51,13 @@ func TestMain(m *testing.M) {
 // error, and its answer names each subcommand.
 func TestHelpExitsZeroAndDescribesEveryCommand(t *testing.T) {
 	bin := build(t)
-	for _, args := range [][]string{{"-h"}, {"help"}, {"serve", "-h"}} {
-		out, err := exec.Command(bin, args...).CombinedOutput()
-		if err != nil {
-			t.Errorf("%v: %v\n%s", args, err, out)
+	for _, args := range [][]string{{"-h"}, {"-help"}, {"help"}, {"serve", "-h"}} {
+		var stderr strings.Builder
+		cmd := exec.Command(bin, args...)
+		cmd.Stderr = &stderr
+		out, err := cmd.Output() // the help on stdout, so that -h | less shows it
+		if err != nil || stderr.Len() > 0 {
+			t.Errorf("%v: %v, stderr %q\n%s", args, err, stderr.String(), out)
 		}
 		for _, want := range []string{"serve ", "token ", "event ", "-idp-extra-listen", "-template"} {
 			if !strings.Contains(string(out), want) {
@@ -66,7 +69,7 @@ func TestHelpExitsZeroAndDescribesEveryCommand(t *testing.T) {
 		}
 	}
 	for _, cmd := range []string{"token", "event"} {
-		out, err := exec.Command(bin, cmd, "-h").CombinedOutput()
+		out, err := exec.Command(bin, cmd, "-h").Output()
 		if err != nil || !strings.Contains(string(out), "go run ./cmd/local "+cmd) || !strings.Contains(string(out), "-issuer") {
 			t.Errorf("%s -h: %v\n%s", cmd, err, out)
 		}
@@ -75,6 +78,14 @@ func TestHelpExitsZeroAndDescribesEveryCommand(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "-no-such-flag") {
 		t.Errorf("a bad flag: %v\n%s", err, out)
+	}
+	// An unknown command is a usage error too: status 2, on stderr.
+	var stderr strings.Builder
+	cmd := exec.Command(bin, "sevre")
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || len(stdout) > 0 || !strings.Contains(stderr.String(), `unknown command "sevre"`) {
+		t.Errorf("an unknown command: %v, stdout %q, stderr %q", err, stdout, stderr.String())
 	}
 }
 

@@ -90,7 +90,8 @@ func run(args []string, out, errOut io.Writer) error {
 		fs.Usage()
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q: use serve (the default), token, event or help", cmd)
+		fmt.Fprintf(errOut, "unknown command %q: use serve (the default), token, event or help\n", cmd)
+		return errUsage
 	}
 }
 
@@ -122,23 +123,30 @@ func newFlagSet(name string, errOut io.Writer, text string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses the flags; a bad flag is errUsage, the flag package
-// having said what is wrong.
-func parse(fs *flag.FlagSet, args []string) error {
+// parse parses the flags. -h is a question: its answer goes to out and
+// the command exits 0. A bad flag is errUsage (exit 2), the flag package
+// having said on errOut what is wrong.
+func parse(fs *flag.FlagSet, args []string, out, errOut io.Writer) error {
+	var msg bytes.Buffer
+	fs.SetOutput(&msg)
 	err := fs.Parse(args)
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		out.Write(msg.Bytes())
+		return err
+	case err != nil:
+		errOut.Write(msg.Bytes())
+		return errUsage
+	case fs.NArg() > 0:
+		fmt.Fprintf(errOut, "unexpected argument %q\n", fs.Arg(0))
 		return errUsage
 	}
-	if err == nil && fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
-		return errUsage
-	}
-	return err
+	return nil
 }
 
 func serve(args []string, out, errOut io.Writer) error {
 	fs, o := serveFlags(errOut)
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out, errOut); err != nil {
 		return err
 	}
 	newHandler := map[string]func(io.Writer, *slog.HandlerOptions) slog.Handler{
@@ -290,7 +298,7 @@ Flags:
 
 func token(args []string, out, errOut io.Writer) error {
 	fs, issuer, scope := tokenFlags("token", errOut, tokenUsage)
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out, errOut); err != nil {
 		return err
 	}
 	tok, err := stack.MachineToken(context.Background(), *issuer, strings.Fields(*scope))
@@ -321,7 +329,7 @@ func event(args []string, out, errOut io.Writer) error {
 	method := fs.String("method", "GET", "HTTP method of the request the event authorizes")
 	route := fs.String("path", "/pets", "path of the request the event authorizes")
 	stage := fs.String("stage", "Prod", "stage name")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out, errOut); err != nil {
 		return err
 	}
 	if *path == "" {
