@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image/png"
@@ -10,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +76,25 @@ func TestBrowser(t *testing.T) {
 			b.screenshot("06-console-create-pet-201")
 			b.call("#call-list", "200 OK")
 			b.waitText("#body", `"type": "bird"`)
+		}},
+		{"alice's /me is the one docs/api.md shows", func(b *browser) {
+			b.call("#call-me", "200 OK")
+			b.waitText("#body", `"principal": "alice"`)
+			body, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("#body")))
+			if err != nil {
+				b.t.Fatal(err)
+			}
+			want := docsMeExample(b.t)
+			var got, example map[string]any
+			if err := json.Unmarshal([]byte(body), &got); err != nil {
+				b.t.Fatalf("the console's /me body is not JSON: %v\n%s", err, body)
+			}
+			if err := json.Unmarshal([]byte(want), &example); err != nil {
+				b.t.Fatalf("docs/api.md's /me example is not JSON: %v\n%s", err, want)
+			}
+			if !reflect.DeepEqual(got, example) {
+				b.t.Errorf("GET /me as alice answers\n%s\ndocs/api.md shows\n%s", body, want)
+			}
 		}},
 		{"no token: 401", func(b *browser) {
 			b.call("#call-no-token", "401 Unauthorized")
@@ -161,6 +183,20 @@ func TestBrowser(t *testing.T) {
 	if strings.Contains(logs.String(), `"level":"ERROR"`) {
 		t.Errorf("the stack logged errors:\n%s", logs.String())
 	}
+}
+
+// docsMeExample is the JSON example under docs/api.md's GET /me heading.
+func docsMeExample(t *testing.T) string {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join(repoRoot, "docs", "api.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)### `GET /me`\n+```json\n(.*?)```").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/api.md has no JSON example under ### `GET /me`")
+	}
+	return string(m[1])
 }
 
 // startStack starts the whole stack on free loopback ports. For the
