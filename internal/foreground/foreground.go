@@ -9,7 +9,9 @@
 // No recipe can prevent this. Instead, the command starts itself again in
 // a process group of its own and makes that group the terminal's
 // foreground: Ctrl-C then reaches only the stack, and this process exits
-// with the stack's status, which make passes on.
+// with the stack's status, which make passes on. Ctrl-Z still stops the
+// whole job and fg resumes it: this process passes the stop on to its own
+// group, then the terminal back to the stack.
 package foreground
 
 import "os"

@@ -5,6 +5,7 @@ package foreground
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -26,28 +27,36 @@ func TestMain(m *testing.M) {
 		fmt.Printf("relaunched: status %d, error %v\n", status, err)
 		os.Exit(status)
 	}
-	interrupt := make(chan os.Signal, 1)
+	interrupt, cont := make(chan os.Signal, 1), make(chan os.Signal, 1)
 	signal.Notify(interrupt, os.Interrupt)
+	signal.Notify(cont, syscall.SIGCONT)
 	fmt.Printf("ready: leader %v\n", syscall.Getpgrp() == os.Getpid())
-	<-interrupt
-	fmt.Println("got SIGINT")
-	os.Exit(3)
+	for {
+		select {
+		case <-cont:
+			fmt.Println("continued") // after Ctrl-Z and fg, with the terminal
+		case <-interrupt:
+			fmt.Println("got SIGINT")
+			os.Exit(3)
+		}
+	}
 }
 
-// TestCtrlCReachesOnlyTheRelaunchedProgram runs the program, under a
-// pseudo-terminal, from a shell that shares its process group (as make
-// does), and types Ctrl-C: the relaunched copy, leader of its own group,
-// gets the SIGINT; the shell does not (it lives on to print the status),
-// and the status it sees is the copy's.
-func TestCtrlCReachesOnlyTheRelaunchedProgram(t *testing.T) {
+// session is a program under script's pseudo-terminal, read line by line.
+type session struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	keys  io.Writer
+	lines chan string
+	seen  []string
+}
+
+func startSession(t *testing.T, command string) *session {
+	t.Helper()
 	if _, err := exec.LookPath("script"); err != nil {
 		t.Fatalf("script (util-linux/bsdutils) is needed: %v", err)
 	}
-	bin, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("script", "-qec", fmt.Sprintf(`sh -c '%s; echo "the shell saw $?"'`, bin), "/dev/null")
+	cmd := exec.Command("script", "-qec", command, "/dev/null")
 	cmd.Env = append(os.Environ(), "FOREGROUND_HELPER=1")
 	keys, err := cmd.StdinPipe()
 	if err != nil {
@@ -61,39 +70,81 @@ func TestCtrlCReachesOnlyTheRelaunchedProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill() })
-	lines := make(chan string, 20)
+	s := &session{t: t, cmd: cmd, keys: keys, lines: make(chan string, 100)}
 	go func() {
-		s := bufio.NewScanner(screen)
-		for s.Scan() {
-			lines <- strings.TrimSpace(s.Text())
+		sc := bufio.NewScanner(screen)
+		for sc.Scan() {
+			s.lines <- strings.TrimSpace(sc.Text())
 		}
-		close(lines)
+		close(s.lines)
 	}()
-	var seen []string
+	return s
+}
+
+// waitFor reads lines until one contains want.
+func (s *session) waitFor(want string) {
+	s.t.Helper()
 	timeout := time.After(30 * time.Second)
-	for ready := false; !ready; {
+	for {
 		select {
-		case l, ok := <-lines:
+		case l, ok := <-s.lines:
 			if !ok {
-				t.Fatalf("ended before ready:\n%s", strings.Join(seen, "\n"))
+				s.t.Fatalf("ended before %q:\n%s", want, strings.Join(s.seen, "\n"))
 			}
-			seen = append(seen, l)
-			ready = strings.HasPrefix(l, "ready")
+			s.seen = append(s.seen, l)
+			if strings.Contains(l, want) {
+				return
+			}
 		case <-timeout:
-			t.Fatalf("not ready within 30 s:\n%s", strings.Join(seen, "\n"))
+			s.t.Fatalf("no %q within 30 s:\n%s", want, strings.Join(s.seen, "\n"))
 		}
 	}
-	keys.Write([]byte{3}) // Ctrl-C
-	for l := range lines {
-		seen = append(seen, l)
+}
+
+// TestCtrlZStopsTheJobAndFgResumesIt: from an interactive shell, Ctrl-Z
+// stops the whole job (the shell gets its prompt back, as without the
+// relaunch), fg resumes it with the terminal, and Ctrl-C then still
+// reaches the relaunched copy alone.
+func TestCtrlZStopsTheJobAndFgResumesIt(t *testing.T) {
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
-	all := strings.Join(seen, "\n")
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("script: %v\n%s", err, all)
+	s := startSession(t, "bash --norc --noprofile -i")
+	fmt.Fprintf(s.keys, "sh -c '%s; echo \"the shell saw $?\"'\n", bin)
+	s.waitFor("ready: leader true")
+	s.keys.Write([]byte{0x1a}) // Ctrl-Z
+	s.waitFor("Stopped")
+	fmt.Fprintf(s.keys, "echo prompt back\n")
+	s.waitFor("prompt back")
+	fmt.Fprintf(s.keys, "fg\n")
+	s.waitFor("continued")
+	s.keys.Write([]byte{3}) // Ctrl-C
+	s.waitFor("got SIGINT")
+	s.waitFor("the shell saw 3")
+	fmt.Fprintf(s.keys, "exit\n")
+	if err := s.cmd.Wait(); err != nil {
+		t.Errorf("script: %v\n%s", err, strings.Join(s.seen, "\n"))
 	}
-	for _, want := range []string{"ready: leader true", "got SIGINT", "relaunched: status 3, error <nil>", "the shell saw 3"} {
-		if !strings.Contains(all, want) {
-			t.Errorf("no %q in:\n%s", want, all)
-		}
+}
+
+// TestCtrlCReachesOnlyTheRelaunchedProgram runs the program, under a
+// pseudo-terminal, from a shell that shares its process group (as make
+// does), and types Ctrl-C: the relaunched copy, leader of its own group,
+// gets the SIGINT; the shell does not (it lives on to print the status),
+// and the status it sees is the copy's.
+func TestCtrlCReachesOnlyTheRelaunchedProgram(t *testing.T) {
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startSession(t, fmt.Sprintf(`sh -c '%s; echo "the shell saw $?"'`, bin))
+	s.waitFor("ready: leader true")
+	s.keys.Write([]byte{3}) // Ctrl-C
+	s.waitFor("got SIGINT")
+	s.waitFor("relaunched: status 3, error <nil>")
+	s.waitFor("the shell saw 3")
+	if err := s.cmd.Wait(); err != nil {
+		t.Errorf("script: %v\n%s", err, strings.Join(s.seen, "\n"))
 	}
 }
