@@ -25,19 +25,29 @@ func encodePNG(t *testing.T, img image.Image) []byte {
 	return buf.Bytes()
 }
 
-// TestPixelsChanged: one pixel of a hundred is 1%, equal images 0, other
-// sizes 1.
+// TestPixelsChanged: one pixel of a hundred is 1%, equal images or a
+// channel a level or two apart 0, other sizes 1.
 func TestPixelsChanged(t *testing.T) {
-	a := image.NewRGBA(image.Rect(0, 0, 10, 10))
-	b := image.NewRGBA(image.Rect(0, 0, 10, 10))
+	white := func(w, h int) *image.RGBA {
+		img := image.NewRGBA(image.Rect(0, 0, w, h))
+		for i := range img.Pix {
+			img.Pix[i] = 255
+		}
+		return img
+	}
+	a, b := white(10, 10), white(10, 10)
 	if got, err := pixelsChanged(encodePNG(t, a), encodePNG(t, b)); err != nil || got != 0 {
 		t.Errorf("equal images: %v, %v; want 0", got, err)
 	}
-	b.Set(3, 4, color.RGBA{R: 1, A: 255})
-	if got, err := pixelsChanged(encodePNG(t, a), encodePNG(t, b)); err != nil || got != 0.01 {
-		t.Errorf("one pixel of 100: %v, %v; want 0.01", got, err)
+	b.Set(3, 4, color.RGBA{R: 253, G: 254, B: 255, A: 255})
+	if got, err := pixelsChanged(encodePNG(t, a), encodePNG(t, b)); err != nil || got != 0 {
+		t.Errorf("one pixel 2 levels apart (an anti-aliased edge): %v, %v; want 0", got, err)
 	}
-	c := image.NewRGBA(image.Rect(0, 0, 10, 11))
+	b.Set(3, 4, color.RGBA{R: 246, G: 255, B: 255, A: 255})
+	if got, err := pixelsChanged(encodePNG(t, a), encodePNG(t, b)); err != nil || got != 0.01 {
+		t.Errorf("one pixel of 100, 9 levels apart: %v, %v; want 0.01", got, err)
+	}
+	c := white(10, 11)
 	if got, err := pixelsChanged(encodePNG(t, a), encodePNG(t, c)); err != nil || got != 1 {
 		t.Errorf("other sizes: %v, %v; want 1", got, err)
 	}
