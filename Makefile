@@ -34,11 +34,13 @@ help:
 ## local: the whole stack on localhost: IdP :9000, API gateway :3000, web client :8080 (Ctrl-C stops it)
 # Built first, then run: the first build, with empty Go caches, takes
 # minutes (docs/benchmarks.md), during which Go prints nothing but its
-# downloads. On Ctrl-C the stack stops and exits 0, so make adds no error.
+# downloads. From a terminal the stack takes Ctrl-C to itself
+# (internal/foreground), stops and exits 0, and so does make.
+# ARGS passes flags, e.g. make local ARGS='-log json'.
 local:
 	@echo "make local: compiling the stack into build/local (the first time takes a few minutes), then starting it"
 	@go build -o build/local ./cmd/local
-	@./build/local
+	@./build/local $(ARGS)
 
 ## test: unit, integration and bootstrap tests with the race detector, then a short fuzz run
 test:

@@ -21,11 +21,24 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/example/petstore-oidc/internal/foreground"
 	"github.com/example/petstore-oidc/local/idp"
 	"github.com/example/petstore-oidc/local/stack"
 )
 
 func main() {
+	if len(os.Args) < 2 || strings.HasPrefix(os.Args[1], "-") || os.Args[1] == "serve" {
+		// Under make, Ctrl-C must reach the stack alone, so that make
+		// exits with the stack's status (0) rather than 130.
+		status, relaunched, err := foreground.Relaunch()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			status = max(status, 1)
+		}
+		if relaunched {
+			os.Exit(status)
+		}
+	}
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -77,7 +90,8 @@ func run(args []string, out, errOut io.Writer) error {
 		fs.Usage()
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q: use serve (the default), token, event or help", cmd)
+		fmt.Fprintf(errOut, "unknown command %q: use serve (the default), token, event or help\n", cmd)
+		return errUsage
 	}
 }
 
@@ -114,23 +128,30 @@ func newFlagSet(name string, errOut io.Writer, text string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses the flags; a bad flag is errUsage, the flag package
-// having said what is wrong.
-func parse(fs *flag.FlagSet, args []string) error {
+// parse parses the flags. -h is a question: its answer goes to out and
+// the command exits 0. A bad flag is errUsage (exit 2), the flag package
+// having said on errOut what is wrong.
+func parse(fs *flag.FlagSet, args []string, out, errOut io.Writer) error {
+	var msg bytes.Buffer
+	fs.SetOutput(&msg)
 	err := fs.Parse(args)
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		out.Write(msg.Bytes())
+		return err
+	case err != nil:
+		errOut.Write(msg.Bytes())
+		return errUsage
+	case fs.NArg() > 0:
+		fmt.Fprintf(errOut, "unexpected argument %q\n", fs.Arg(0))
 		return errUsage
 	}
-	if err == nil && fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
-		return errUsage
-	}
-	return err
+	return nil
 }
 
 func serve(args []string, out, errOut io.Writer) error {
 	fs, o := serveFlags(errOut)
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out, errOut); err != nil {
 		return err
 	}
 	newHandler := map[string]func(io.Writer, *slog.HandlerOptions) slog.Handler{
@@ -153,10 +174,11 @@ func serve(args []string, out, errOut io.Writer) error {
 	// discovery and keys) are held and follow it.
 	logs := &heldWriter{w: out}
 	logger := slog.New(newHandler(logs, nil))
-	// The provider library (zitadel/oidc) logs through slog's default
-	// logger, a line for each route it registers at start: keep its
-	// warnings and errors only.
-	slog.SetDefault(slog.New(newHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	// The provider library (zitadel/oidc) logs a line for each route it
+	// registers at start through slog's default logger: drop those lines
+	// only; the log package, which slog.SetDefault also routes here, keeps
+	// every message.
+	slog.SetDefault(slog.New(stack.WithoutRouteLines(newHandler(logs, nil))))
 	opts := stack.Options{
 		TemplatePath: template,
 		IdPAddr:      fmt.Sprintf("localhost:%d", o.idpPort),
@@ -294,7 +316,7 @@ Flags:
 
 func token(args []string, out, errOut io.Writer) error {
 	fs, issuer, scope := tokenFlags("token", errOut, tokenUsage)
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out, errOut); err != nil {
 		return err
 	}
 	tok, err := stack.MachineToken(context.Background(), *issuer, strings.Fields(*scope))
@@ -325,7 +347,7 @@ func event(args []string, out, errOut io.Writer) error {
 	method := fs.String("method", "GET", "HTTP method of the request the event authorizes")
 	route := fs.String("path", "/pets", "path of the request the event authorizes")
 	stage := fs.String("stage", "Prod", "stage name")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out, errOut); err != nil {
 		return err
 	}
 	if *path == "" {

@@ -58,8 +58,8 @@ func run(duration time.Duration, rounds, connections, threads int) error {
 	ctx := context.Background()
 	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	// The provider library logs each route it registers through slog's
-	// default logger: keep only its warnings and errors out of the report.
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	// default logger: keep those lines out of the report, and nothing else.
+	slog.SetDefault(slog.New(stack.WithoutRouteLines(slog.NewTextHandler(os.Stderr, nil))))
 	s, err := stack.Start(ctx, stack.Options{
 		TemplatePath: "template.yaml",
 		IdPAddr:      "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", WebAddr: "127.0.0.1:0",

@@ -3,13 +3,16 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"image/color"
 	"image/png"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -38,7 +41,7 @@ func TestBrowser(t *testing.T) {
 		defer cancel()
 		s.Shutdown(ctx)
 	})
-	b := newBrowser(t, chromium, s)
+	b := newBrowser(t, chromium, s.WebURL)
 
 	steps := []struct {
 		name string
@@ -74,6 +77,25 @@ func TestBrowser(t *testing.T) {
 			b.screenshot("06-console-create-pet-201")
 			b.call("#call-list", "200 OK")
 			b.waitText("#body", `"type": "bird"`)
+		}},
+		{"alice's /me is the one docs/api.md shows", func(b *browser) {
+			b.call("#call-me", "200 OK")
+			b.waitText("#body", `"principal": "alice"`)
+			body, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("#body")))
+			if err != nil {
+				b.t.Fatal(err)
+			}
+			want := docsMeExample(b.t)
+			var got, example map[string]any
+			if err := json.Unmarshal([]byte(body), &got); err != nil {
+				b.t.Fatalf("the console's /me body is not JSON: %v\n%s", err, body)
+			}
+			if err := json.Unmarshal([]byte(want), &example); err != nil {
+				b.t.Fatalf("docs/api.md's /me example is not JSON: %v\n%s", err, want)
+			}
+			if !reflect.DeepEqual(got, example) {
+				b.t.Errorf("GET /me as alice answers\n%s\ndocs/api.md shows\n%s", body, want)
+			}
 		}},
 		{"no token: 401", func(b *browser) {
 			b.call("#call-no-token", "401 Unauthorized")
@@ -136,6 +158,20 @@ func TestBrowser(t *testing.T) {
 			b.click("#signout")
 			b.waitText("#signin", "Sign in")
 		}},
+		{"narrow screen: signed out, and the provider's sign-in form", func(b *browser) {
+			b.do("narrow viewport", chromedp.EmulateViewport(412, 860))
+			b.open("/")
+			b.waitText("#signin", "Sign in")
+			b.fitsWidth("/ signed out")
+			b.click("#signin")
+			b.waitVisible(`input[name="username"]`)
+			b.fitsWidth("the provider's sign-in form")
+			b.tablesLabelled("the provider's sign-in form")
+			b.do("open the provider's home page", chromedp.Navigate(s.IssuerURL+"/"))
+			b.waitText("main", "Demo clients")
+			b.tablesLabelled("the provider's home page")
+			b.do("desktop viewport", chromedp.EmulateViewport(1280, 860))
+		}},
 	}
 	for _, step := range steps {
 		if !t.Run(step.name, func(t *testing.T) {
@@ -155,6 +191,20 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("no page was served by web client instance %s behind the function URL", instance)
 		}
 	}
+}
+
+// docsMeExample is the JSON example under docs/api.md's GET /me heading.
+func docsMeExample(t *testing.T) string {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join(repoRoot, "docs", "api.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)### `GET /me`\n+```json\n(.*?)```").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/api.md has no JSON example under ### `GET /me`")
+	}
+	return string(m[1])
 }
 
 // startStack starts the whole stack on free loopback ports. For the
@@ -214,7 +264,7 @@ type browser struct {
 	shots string
 }
 
-func newBrowser(t *testing.T, chromium string, s *stack.Stack) *browser {
+func newBrowser(t *testing.T, chromium, web string) *browser {
 	t.Helper()
 	profile := t.TempDir() // removed after the browser has stopped (cleanups run last-in first-out)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
@@ -244,7 +294,7 @@ func newBrowser(t *testing.T, chromium string, s *stack.Stack) *browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium (%s): %v", chromium, err)
 	}
-	return &browser{t: t, ctx: ctx, web: s.WebURL, shots: screenshotDir(t)}
+	return &browser{t: t, ctx: ctx, web: web, shots: screenshotDir(t)}
 }
 
 // screenshotDir is SCREENSHOTS_DIR (make screenshots sets it to
@@ -368,6 +418,34 @@ func (b *browser) fitsWidth(page string) {
 	}
 }
 
+// tablesLabelled fails when a table hides its header row (as a narrow
+// screen stacks its cells) and a cell has no label of its own, so that a
+// reader cannot tell which value is which.
+func (b *browser) tablesLabelled(page string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+		const bad = [];
+		for (const table of document.querySelectorAll("table")) {
+			const head = table.querySelector("thead");
+			if (!head) { bad.push("a table has no header row"); continue; }
+			if (head.getBoundingClientRect().height > 0) continue;
+			for (const td of table.querySelectorAll("tbody td")) {
+				const label = getComputedStyle(td, "::before").content;
+				if (!td.dataset.label || !label || label === "none" || label === "normal") bad.push("a cell without its column's label: " + td.textContent.trim().slice(0, 30));
+			}
+		}
+		return bad;
+	})()`))
+	if err != nil {
+		b.t.Fatalf("%s: %v", page, err)
+	}
+	for _, p := range problems {
+		b.t.Errorf("%s at 412 px: %s", page, p)
+	}
+}
+
 func (b *browser) location() string {
 	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
 	defer cancel()
@@ -382,25 +460,33 @@ func (b *browser) pageText() string {
 	return text
 }
 
-// screenshot saves the whole page as name.png.
+// screenshot saves the whole page as name.png, its volatile values masked
+// first. A PNG already there is rewritten only when a pixel differs, so
+// that make screenshots changes an image exactly when the page changed.
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
+	// A page still settling (a layout shift, a late font) gives a shot
+	// unlike the next: take shots until two in a row agree (the mask is
+	// idempotent), at most five.
+	png := b.capture(name, true)
+	for range 4 {
+		again := b.capture(name, true)
+		if changed, err := pixelsChanged(png, again); err == nil && changed == 0 {
+			break
+		}
+		png = again
 	}
 	path := filepath.Join(b.shots, name+".png")
-	if old, err := os.ReadFile(path); err == nil && os.Getenv("SCREENSHOTS_FORCE") == "" {
+	if old, err := os.ReadFile(path); err == nil {
 		changed, err := pixelsChanged(old, png)
 		if err != nil {
 			b.t.Fatalf("screenshot %s: %v", name, err)
 		}
-		if changed <= volatileShare {
-			b.t.Logf("screenshot %s kept: %.3f%% of its pixels changed", path, 100*changed)
+		if changed == 0 {
+			b.t.Logf("screenshot %s kept: no pixel changed", path)
 			return
 		}
+		b.t.Logf("screenshot %s: %.3f%% of its pixels changed", path, 100*changed)
 	}
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		b.t.Fatal(err)
@@ -408,15 +494,64 @@ func (b *browser) screenshot(name string) {
 	b.t.Logf("screenshot %s written", path)
 }
 
-// volatileShare is the share of a screenshot's pixels that the values
-// changing on every run (request ids, tokens, times, durations) may change
-// without the PNG being rewritten, so that make screenshots leaves the
-// images alone when nothing else changed. SCREENSHOTS_FORCE=1 rewrites them
-// all.
-const volatileShare = 0.02
+// capture takes a screenshot of the whole page, its volatile values
+// masked first when mask is set.
+func (b *browser) capture(name string, mask bool) []byte {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if mask {
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](maskVolatile)); err != nil {
+			b.t.Fatalf("screenshot %s: mask the volatile values: %v", name, err)
+		}
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	return png
+}
 
-// pixelsChanged is the share of pixels that differ between two PNGs; 1
-// when their sizes differ.
+// maskVolatile replaces, in the page's text, the values that change on
+// every run with fixed placeholders: request ids, durations, times and
+// timestamps, and the per-sign-in claims (jti, nonce, hashes, the key id),
+// whose letters, digits, - and _ become x. It also hides the text cursor. Two
+// runs of an unchanged page then give the same pixels.
+const maskVolatile = `(() => {
+	const perRun = new Set(["jti", "nonce", "at_hash", "c_hash", "sid", "kid"]);
+	const redact = s => s.replace(/[A-Za-z0-9_-]/g, "x");
+	const rules = [
+		[/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "00000000-0000-0000-0000-000000000000"],
+		[/\b\d+(\.\d+)? ms\b/g, "0.4 ms"],
+		[/\b\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\b/g, "2026-01-01 12:00:00 UTC"],
+		[/\b\d{2}:\d{2}:\d{2}\b/g, "12:00:00"],
+		[/\b\d+m \d+s\b/g, "14m 59s"],
+		[/\b1\d{9}\b/g, "1767268800"],
+		[/("(?:kid|jti|nonce|at_hash|c_hash|sid)": ")([^"]*)"/g, (_, k, v) => k + redact(v) + '"'],
+	];
+	const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+	for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+		let t = n.nodeValue;
+		for (const [re, to] of rules) t = t.replace(re, to);
+		if (t !== n.nodeValue) n.nodeValue = t;
+	}
+	for (const row of document.querySelectorAll("tr")) {
+		const cells = row.querySelectorAll("td, th");
+		if (cells.length < 2 || !perRun.has(cells[0].textContent.trim())) continue;
+		const values = document.createTreeWalker(cells[1], NodeFilter.SHOW_TEXT);
+		for (let n = values.nextNode(); n; n = values.nextNode()) n.nodeValue = redact(n.nodeValue);
+	}
+	if (!document.getElementById("mask-volatile")) {
+		const style = document.createElement("style");
+		style.id = "mask-volatile";
+		style.textContent = "* { caret-color: transparent !important; transition: none !important; animation: none !important; }";
+		document.head.appendChild(style);
+	}
+	return true;
+})()`
+
+// pixelsChanged is the share of pixels that differ between two PNGs by
+// more than rasterTolerance in a colour channel; 1 when their sizes differ.
 func pixelsChanged(a, b []byte) (float64, error) {
 	ia, err := png.Decode(bytes.NewReader(a))
 	if err != nil {
@@ -433,10 +568,32 @@ func pixelsChanged(a, b []byte) (float64, error) {
 	differ := 0
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		for x := r.Min.X; x < r.Max.X; x++ {
-			if ia.At(x, y) != ib.At(x, y) {
+			if colourDistance(ia.At(x, y), ib.At(x, y)) > rasterTolerance {
 				differ++
 			}
 		}
 	}
 	return float64(differ) / float64(r.Dx()*r.Dy()), nil
+}
+
+// rasterTolerance is how far (of 255) a channel may move without the pixel
+// counting as changed: Chromium draws the anti-aliased edge of a rounded
+// corner a level or two apart from one run to the next, while any change
+// of text or colour moves pixels by tens of levels.
+const rasterTolerance = 8
+
+// colourDistance is the largest difference of the two colours' channels,
+// in levels of 255.
+func colourDistance(a, b color.Color) uint32 {
+	r1, g1, b1, a1 := a.RGBA()
+	r2, g2, b2, a2 := b.RGBA()
+	d := uint32(0)
+	for _, p := range [][2]uint32{{r1, r2}, {g1, g2}, {b1, b2}, {a1, a2}} {
+		x, y := p[0]>>8, p[1]>>8
+		if x > y {
+			x, y = y, x
+		}
+		d = max(d, y-x)
+	}
+	return d
 }

@@ -47,21 +47,34 @@ var skipReasons = []struct{ prefix, why string }{
 	{"COLD=1 make smoke", "downloads and compiles everything from empty caches for minutes, on the fixed ports (run by hand, docs/benchmarks.md)"},
 	{"sam ", "needs the SAM CLI with AWS or Docker"},
 	{"export CGO_ENABLED=0", "sets up sam build, which needs the SAM CLI"},
-	{"export ISSUER=https://YOUR_TENANT", "configures the web client for a real provider and a deployed API"},
-	{"go run ./cmd/webclient", "needs a real provider and a deployed API"},
-	{"ISSUER=https://", "configures the web client for a real provider"},
-	{"CLIENT_ID=", "configures the web client for a real provider"},
-	{"SCOPES=", "configures the web client for a real provider"},
-	{"LOGOUT_URL=", "configures the web client for a real provider"},
-	{"go test ", "is part of the test suite (make test)"},
+	{"go test ", "is run by make test; TestDocsGoTestCommandsNameRealTests checks with go test -list that its package and pattern name tests"},
 	{"cat $(ls authorizer/", "is what TestAuthorizerStaysShort (internal/repocheck) measures and bounds"},
 	{"make build", "cross-builds every function; TestAuthorizerBootstrapModules (internal/repocheck) builds and checks the bootstrap"},
 	{"make screenshots", "runs the browser test on the fixed ports and writes docs/images"},
 }
 
-// deployedBlock marks a block that works on a deployed stack ($API from
-// CloudFormation, a real provider): such a block needs AWS.
-var deployedBlock = regexp.MustCompile(`aws cloudformation|YOUR_TENANT|\$API\b`)
+// deployedBlock marks a block that works on a stack deployed on AWS ($API
+// from CloudFormation, an execute-api address), providerBlock one that
+// needs a real OIDC provider (a tenant's or a Cognito pool's address).
+var (
+	deployedBlock = regexp.MustCompile(`aws cloudformation|\$API\b|execute-api\.`)
+	providerBlock = regexp.MustCompile(`YOUR_TENANT|YOUR_DOMAIN|cognito-idp\.REGION`)
+)
+
+// blockSkipReason says why none of a block's commands can run here, or "".
+func blockSkipReason(commands string) string {
+	provider := providerBlock.MatchString(commands)
+	aws := deployedBlock.MatchString(commands) && !strings.Contains(commands, "API=http://localhost:3000")
+	switch {
+	case provider && aws:
+		return "needs a real OIDC provider and a stack deployed on AWS"
+	case provider:
+		return "needs a real OIDC provider"
+	case aws:
+		return "needs a stack deployed on AWS"
+	}
+	return ""
+}
 
 // docCommand is one command of a block, continuation lines joined.
 type docCommand struct {
@@ -297,12 +310,11 @@ func TestDocsCommandsWorkAgainstTheLocalStack(t *testing.T) {
 	ran := 0
 	for _, b := range docBlocks(t) {
 		var run []docCommand
-		all := strings.Join(commandTexts(b.commands), "\n")
-		deployed := deployedBlock.MatchString(all) && !strings.Contains(all, "API=http://localhost:3000")
+		blockSkip := blockSkipReason(strings.Join(commandTexts(b.commands), "\n"))
 		for _, c := range b.commands {
 			switch {
-			case deployed:
-				t.Logf("skipped (%s): %s: needs a deployment on AWS", filepath.Base(b.file), c.text)
+			case blockSkip != "":
+				t.Logf("skipped (%s): %s: %s", filepath.Base(b.file), c.text, blockSkip)
 			case skipReason(c) != "":
 				t.Logf("skipped (%s): %s: %s", filepath.Base(b.file), c.text, skipReason(c))
 			case runnable.MatchString(c.text):

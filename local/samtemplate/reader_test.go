@@ -191,7 +191,18 @@ func TestRefusals(t *testing.T) {
 		{"Resources as a list", "Resources:\n  - Fn\n", "Resources: want a mapping", nil},
 		{"no Resources", "Description: x\n", "the template has no Resources", nil},
 		{"not a mapping", "- a\n", "not a mapping", nil},
-		{"empty", "", "not a YAML document", nil},
+		{"empty", "", "the template is empty", nil},
+		{"a second document", fn + "      CodeUri: a\n---\nResources: {}\n", "a second YAML document", nil},
+		{"Condition inside a property", "Conditions:\n  C: !Equals [a, a]\n" + fn + "      CodeUri: !Condition C\n", "Resources.Fn.Properties.CodeUri: Condition: allowed in Conditions only", nil},
+		{"Ref to a resource not created", "Conditions:\n  No: !Equals [a, b]\nResources:\n  Gone:\n    Type: AWS::Serverless::Function\n    Condition: No\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: !Ref Gone\n", "Ref: Gone is not created: its Condition No is false", nil},
+		{"GetAtt of a resource not created", "Conditions:\n  No: !Equals [a, b]\nResources:\n  Gone:\n    Type: AWS::Serverless::Function\n    Condition: No\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: !GetAtt Gone.Arn\n", "Gone is not created", nil},
+		{"DependsOn a missing resource", "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    DependsOn: [Nope]\n", `Resources.Fn.DependsOn: "Nope" is no resource`, nil},
+		{"DependsOn a resource not created", "Conditions:\n  No: !Equals [a, b]\nResources:\n  Gone:\n    Type: X\n    Condition: No\n  Fn:\n    Type: AWS::Serverless::Function\n    DependsOn: Gone\n", "Resources.Fn.DependsOn: Gone is not created", nil},
+		{"tagged key", fn + "      !Ref CodeUri: a\n", "keys must be plain strings, without a tag", nil},
+		{"binary value", fn + "      CodeUri: !!binary aGVsbG8=\n", "a !!binary value is not supported", nil},
+		{"GetAtt without attribute", fn + "      CodeUri: !GetAtt Fn\n", `!GetAtt "Fn": want Resource.Attribute`, nil},
+		{"list Default", "Parameters:\n  P: {Type: String, Default: [a]}\n" + fn, "Parameters.P.Default: want a string or a number", nil},
+		{"Output Description not a string", fn + "Outputs:\n  O: {Value: a, Description: [b]}\n", "Outputs.O.Description: want a string", nil},
 		{"Mappings", "Mappings: {}\n" + fn, "Mappings: not supported here", nil},
 		{"unknown resource attribute", "Resources:\n  Fn:\n    Type: X\n    Propertes: {}\n", "Resources.Fn.Propertes: not supported here", nil},
 		{"resource without Type", "Resources:\n  Fn:\n    Properties: {}\n", "Resources.Fn.Type: want a resource type", nil},
@@ -282,4 +293,50 @@ func FuzzParse(f *testing.F) {
 			tpl.RestAPI(id)
 		}
 	})
+}
+
+// TestWhatSAMAlsoAccepts: the Globals keys SAM accepts beyond those the
+// stack uses, a date left unquoted (text, as CloudFormation reads it), and
+// an Output's Description given by an intrinsic.
+func TestWhatSAMAlsoAccepts(t *testing.T) {
+	src := `AWSTemplateFormatVersion: 2010-09-09
+Parameters:
+  Stage: {Type: String, Default: dev}
+Globals:
+  Function:
+    AutoPublishAliasAllProperties: true
+    CodeSigningConfigArn: arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-1
+    Handler: bootstrap
+  Api:
+    MergeDefinitions: true
+    AlwaysDeploy: true
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: cmd/fn/
+      Description: 2026-01-01
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: !Ref Stage
+Outputs:
+  Url:
+    Description: !Sub "the ${Stage} stage"
+    Value: !Ref Api
+`
+	tpl, err := Parse([]byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := tpl.Resources["Fn"].Properties
+	if fn["AutoPublishAliasAllProperties"] != true || fn["CodeSigningConfigArn"] == nil || fn["Description"] != "2026-01-01" {
+		t.Errorf("Fn's properties: %v", fn)
+	}
+	if api := tpl.Resources["Api"].Properties; api["MergeDefinitions"] != true || api["AlwaysDeploy"] != true {
+		t.Errorf("Api's properties: %v", api)
+	}
+	if o := tpl.Outputs["Url"]; o.Description != "the dev stage" || o.Value != "Api" {
+		t.Errorf("Outputs.Url = %+v", o)
+	}
 }

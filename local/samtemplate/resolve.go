@@ -71,8 +71,9 @@ func (r *resolver) resolve(v any, path string) (any, error) {
 	}
 }
 
-// intrinsic reports whether m is an intrinsic function call: one key, Ref
-// or Fn::something.
+// intrinsic reports whether m is an intrinsic function call: one key, Ref,
+// Condition or Fn::something (what SAM counts as one, which also decides
+// how Globals merge around it).
 func intrinsic(m map[string]any) (name string, arg any, ok bool) {
 	if len(m) != 1 {
 		return "", nil, false
@@ -80,7 +81,7 @@ func intrinsic(m map[string]any) (name string, arg any, ok bool) {
 	for k, v := range m {
 		name, arg = k, v
 	}
-	return name, arg, name == "Ref" || strings.HasPrefix(name, "Fn::")
+	return name, arg, name == "Ref" || name == "Condition" || strings.HasPrefix(name, "Fn::")
 }
 
 func (r *resolver) intrinsic(name string, arg any, path string) (any, error) {
@@ -190,7 +191,7 @@ func (r *resolver) intrinsic(name string, arg any, path string) (any, error) {
 			out = append(out, part)
 		}
 		return out, nil
-	case "Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or":
+	case "Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Condition":
 		return nil, errors.New("allowed in Conditions only")
 	default:
 		return nil, errors.New("not supported by this reader")
@@ -212,6 +213,9 @@ func (r *resolver) ref(id string) (any, error) {
 		return noValue, nil
 	}
 	if res, ok := r.resources[id]; ok {
+		if err := r.created(id); err != nil {
+			return nil, err
+		}
 		if res["Type"] == typeUserPoolDomain {
 			// Ref of a user pool domain is its Domain (the prefix), as
 			// CloudFormation documents it.
@@ -221,6 +225,20 @@ func (r *resolver) ref(id string) (any, error) {
 		return id, nil
 	}
 	return nil, fmt.Errorf("%q is no parameter or resource", id)
+}
+
+// created fails for a resource whose Condition is false: CloudFormation
+// refuses a reference to a resource it does not create.
+func (r *resolver) created(id string) error {
+	cond := r.resources[id]["Condition"]
+	yes, err := r.when(cond, "Resources."+id)
+	if err != nil {
+		return err
+	}
+	if !yes {
+		return fmt.Errorf("%s is not created: its Condition %v is false", id, cond)
+	}
+	return nil
 }
 
 // getAtt resolves the attributes the local stack follows: a function's Arn,
@@ -238,6 +256,9 @@ func (r *resolver) getAtt(id, attr string) (any, error) {
 	}
 	if !ok {
 		return nil, fmt.Errorf("%q is no resource", id)
+	}
+	if err := r.created(id); err != nil {
+		return nil, err
 	}
 	typ, _ := res["Type"].(string)
 	switch typ + "." + attr {

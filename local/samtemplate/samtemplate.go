@@ -121,6 +121,9 @@ func Parse(data []byte, parameters map[string]string) (*Template, error) {
 			}
 			continue
 		}
+		if err := r.dependsOn(raw["DependsOn"], path+".DependsOn"); err != nil {
+			return nil, err
+		}
 		res := Resource{Type: typ}
 		for _, a := range []struct {
 			name string
@@ -166,11 +169,18 @@ func Parse(data []byte, parameters map[string]string) (*Template, error) {
 			return nil, err
 		}
 		var o Output
-		var ok1, ok2 bool
-		o.Value, ok1 = scalar(value)
-		o.Description, ok2 = scalar(raw["Description"])
-		if !ok1 || !ok2 && raw["Description"] != nil {
-			return nil, fmt.Errorf("%s: want a string Value and Description", path)
+		var ok bool
+		if o.Value, ok = scalar(value); !ok {
+			return nil, fmt.Errorf("%s.Value: want a string", path)
+		}
+		if raw["Description"] != nil {
+			desc, err := r.resolve(raw["Description"], path+".Description")
+			if err != nil {
+				return nil, err
+			}
+			if o.Description, ok = scalar(desc); !ok {
+				return nil, fmt.Errorf("%s.Description: want a string", path)
+			}
 		}
 		t.Outputs[name] = o
 	}
@@ -196,8 +206,11 @@ func parameterValues(params map[string]any, overrides map[string]string) (map[st
 		}
 		value, ok := overrides[name]
 		if !ok {
-			if value, ok = scalar(m["Default"]); !ok {
+			if m["Default"] == nil {
 				return nil, fmt.Errorf("%s: no value and no Default", path)
+			}
+			if value, ok = scalar(m["Default"]); !ok {
+				return nil, fmt.Errorf("%s.Default: want a string or a number", path)
 			}
 		}
 		values[name] = value
@@ -246,6 +259,35 @@ func (r *resolver) checkRules(v any) error {
 				desc, _ := scalar(m["AssertDescription"])
 				return fmt.Errorf("%s: the parameters break the rule: %s", path, cmp.Or(desc, "(no AssertDescription)"))
 			}
+		}
+	}
+	return nil
+}
+
+// dependsOn checks a resource's DependsOn: the name, or the list of
+// names, of resources the template creates.
+func (r *resolver) dependsOn(v any, path string) error {
+	var ids []any
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case string:
+		ids = []any{x}
+	case []any:
+		ids = x
+	default:
+		return fmt.Errorf("%s: want a resource's name or a list of them", path)
+	}
+	for _, v := range ids {
+		id, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("%s: want a resource's name or a list of them", path)
+		}
+		if _, ok := r.resources[id]; !ok {
+			return fmt.Errorf("%s: %q is no resource", path, id)
+		}
+		if err := r.created(id); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	return nil
@@ -322,15 +364,16 @@ func only(m map[string]any, path string, keys []string) error {
 // globalProperties are the properties SAM accepts in each Globals section
 // this reader supports (Function and Api).
 var globalProperties = map[string][]string{
-	"Function": {"Architectures", "AssumeRolePolicyDocument", "AutoPublishAlias", "CodeUri", "DeadLetterQueue",
+	"Function": {"Architectures", "AssumeRolePolicyDocument", "AutoPublishAlias", "AutoPublishAliasAllProperties",
+		"CodeSigningConfigArn", "CodeUri", "DeadLetterQueue",
 		"DeploymentPreference", "Description", "Environment", "EphemeralStorage", "EventInvokeConfig",
 		"FileSystemConfigs", "FunctionUrlConfig", "Handler", "KmsKeyArn", "Layers", "LoggingConfig", "MemorySize",
 		"PermissionsBoundary", "PropagateTags", "ProvisionedConcurrencyConfig", "RecursiveLoop",
 		"ReservedConcurrentExecutions", "RolePath", "Runtime", "RuntimeManagementConfig", "SnapStart",
 		"SourceKMSKeyArn", "Tags", "Timeout", "Tracing", "VpcConfig"},
-	"Api": {"AccessLogSetting", "Auth", "BinaryMediaTypes", "CacheClusterEnabled", "CacheClusterSize",
+	"Api": {"AccessLogSetting", "AlwaysDeploy", "Auth", "BinaryMediaTypes", "CacheClusterEnabled", "CacheClusterSize",
 		"CanarySetting", "Cors", "DefinitionUri", "Domain", "EndpointConfiguration", "GatewayResponses",
-		"MethodSettings", "MinimumCompressionSize", "Name", "OpenApiVersion", "PropagateTags", "TracingEnabled",
+		"MergeDefinitions", "MethodSettings", "MinimumCompressionSize", "Name", "OpenApiVersion", "PropagateTags", "TracingEnabled",
 		"Variables"},
 }
 

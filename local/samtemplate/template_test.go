@@ -549,10 +549,12 @@ func TestCrossBuildAsSAM(t *testing.T) {
 // in requestContext, which whoever invokes it directly could forge; so the
 // only invoke permission of the authorizer and the PetStore must be the one
 // SAM creates for API Gateway from the functions' Api events. No function
-// URL, no other event source, no permission of the template's own. The web
-// client is the one exception, by design: a public web site behind its
-// function URL (which SAM makes from FunctionUrlConfig, with its
-// permission), with no event source; it takes no identity from the event,
+// URL, no other event source, no permission of the template's own. (A
+// principal of the account granted lambda:InvokeFunction by IAM can still
+// invoke a function: no template can prevent that, docs/security.md says
+// so.) The web client is the one exception, by design: a public web site
+// behind its function URL (which SAM makes from FunctionUrlConfig, with its
+// permissions), with no event source; it takes no identity from the event,
 // only the function URL's domain.
 func TestOnlyAPIGatewayInvokesTheFunctions(t *testing.T) {
 	t.Run("with an Issuer", func(t *testing.T) { onlyAPIGatewayInvokes(t, load(t, nil)) })

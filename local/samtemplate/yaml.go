@@ -1,7 +1,11 @@
 package samtemplate
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -30,12 +34,20 @@ var shortForms = map[string]string{
 // a template has no use for them, and they are how a small file expands
 // into a huge one.
 func decodeYAML(data []byte) (map[string]any, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("the template is empty")
+		}
 		return nil, err
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
 		return nil, fmt.Errorf("not a YAML document")
+	}
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("a second YAML document (after ---): a template is one document")
 	}
 	v, err := decodeNode(doc.Content[0], "")
 	if err != nil {
@@ -58,8 +70,8 @@ func decodeNode(n *yaml.Node, path string) (any, error) {
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
-			if k.Kind != yaml.ScalarNode || k.Anchor != "" || k.Value == "<<" {
-				return nil, fmt.Errorf("%s (line %d): keys must be plain strings", where(path), k.Line)
+			if k.Kind != yaml.ScalarNode || k.Anchor != "" || k.Value == "<<" || !strings.HasPrefix(k.Tag, "!!") {
+				return nil, fmt.Errorf("%s (line %d): keys must be plain strings, without a tag", where(path), k.Line)
 			}
 			if _, dup := m[k.Value]; dup {
 				return nil, fmt.Errorf("%s (line %d): duplicate key", where(join(path, k.Value)), k.Line)
@@ -82,11 +94,16 @@ func decodeNode(n *yaml.Node, path string) (any, error) {
 		}
 		v = l
 	case yaml.ScalarNode:
-		if strings.HasPrefix(n.Tag, "!!") {
+		switch {
+		case n.Tag == "!!timestamp":
+			v = n.Value // a date such as 2010-09-09 stays the text it is, as CloudFormation reads it
+		case slices.Contains(plainTags, n.Tag):
 			if err := n.Decode(&v); err != nil {
 				return nil, fmt.Errorf("%s (line %d): %w", where(path), n.Line, err)
 			}
-		} else {
+		case strings.HasPrefix(n.Tag, "!!"):
+			return nil, fmt.Errorf("%s (line %d): a %s value is not supported: write it as a string", where(path), n.Line, n.Tag)
+		default:
 			v = n.Value // a short-form intrinsic's argument
 		}
 	default:
@@ -100,11 +117,20 @@ func decodeNode(n *yaml.Node, path string) (any, error) {
 		return nil, fmt.Errorf("%s (line %d): %s is not supported", where(path), n.Line, n.Tag)
 	}
 	if s, ok := v.(string); ok && name == "Fn::GetAtt" {
-		resource, attribute, _ := strings.Cut(s, ".")
+		resource, attribute, ok := strings.Cut(s, ".")
+		if !ok || resource == "" || attribute == "" {
+			return nil, fmt.Errorf("%s (line %d): !GetAtt %q: want Resource.Attribute", where(path), n.Line, s)
+		}
 		v = []any{resource, attribute}
 	}
 	return map[string]any{name: v}, nil
 }
+
+// plainTags are the YAML types a scalar may have, besides a timestamp,
+// which stays text: a binary value, or any other, would reach the
+// properties as something CloudFormation never passes on. (A non-specific
+// tag, "! text", is a plain string in YAML, and stays one.)
+var plainTags = []string{"!!str", "!!int", "!!float", "!!bool", "!!null"}
 
 // join appends a key to a dotted path.
 func join(path, key string) string {

@@ -152,23 +152,24 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.IssuerURL, s.GatewayURL, s.WebURL = issuer, gatewayURL, webURL
 
 	// The identity provider first: the authorizer fetches its JWKS at start.
+	idpLog := log.With("component", "idp")
 	provider, err := idp.New(idp.Config{
 		Issuer:                    issuer,
 		Audience:                  opts.Audience,
 		WebRedirectURIs:           []string{s.WebURL + "/callback"},
 		WebPostLogoutRedirectURIs: []string{s.WebURL + "/"},
-		Logger:                    log.With("component", "idp"),
+		Logger:                    idpLog,
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.serve(idpLn, provider.Handler())
+	s.serve(idpLn, provider.Handler(), idpLog)
 	for _, addr := range opts.IdPExtraAddrs {
 		l, _, err := listen(addr)
 		if err != nil {
 			return nil, err
 		}
-		s.serve(l, provider.Handler())
+		s.serve(l, provider.Handler(), idpLog)
 	}
 
 	// The gateway and its functions, configured by the template.
@@ -197,22 +198,24 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if opts.WrapAuthorizer != nil {
 		authorize = opts.WrapAuthorizer(authorize)
 	}
+	gwLog := log.With("component", "gateway")
 	gw, err := gateway.New(gateway.Config{
 		API:         restAPI,
 		Now:         opts.Clock,
 		Authorizers: map[string]gateway.AuthorizerFunc{"Authorizer": authorize},
 		Functions:   map[string]gateway.ProxyFunc{"PetStoreFunction": api.NewLambdaHandler(router)},
-		Logger:      log.With("component", "gateway"),
+		Logger:      gwLog,
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.serve(gwLn, gw)
-	web, err := s.newWebClient(ctx, tpl, opts, log.With("component", "webclient"))
+	s.serve(gwLn, gw, gwLog)
+	webLog := log.With("component", "webclient")
+	web, err := s.newWebClient(ctx, tpl, opts, webLog)
 	if err != nil {
 		return nil, err
 	}
-	s.serve(webLn, web)
+	s.serve(webLn, web, webLog)
 	return s, nil
 }
 
@@ -349,8 +352,11 @@ func (s *Stack) openStore(ctx context.Context, tpl *samtemplate.Template, opts O
 	return store, nil
 }
 
-func (s *Stack) serve(l net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+func (s *Stack) serve(l net.Listener, h http.Handler, log *slog.Logger) {
+	srv := &http.Server{
+		Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: serverErrorLog(log),
+	}
 	s.servers = append(s.servers, srv)
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -416,10 +422,12 @@ func loopback(addr string) bool {
 var dockerBridge = regexp.MustCompile(`^(docker0|br-[0-9a-f]{12})$`)
 
 // checkExtraIdPAddr allows an extra IdP address on loopback or on a Docker
-// bridge of this machine: a private address that only the containers of
-// this host reach. Anything else (0.0.0.0, a LAN or public address, a host
-// name) would publish the development provider's public passwords and
-// client secret to a network.
+// bridge of this machine: a private address reachable by this host's
+// containers, and by the local link too if someone routes the bridge's
+// subnet to this host (Linux accepts a packet for any of its addresses on
+// any interface): firewall it if that matters. Anything else (0.0.0.0, a
+// LAN or public address, a host name) would publish the development
+// provider's public passwords and client secret to a network.
 func checkExtraIdPAddr(addr string, interfaces func() (map[string][]net.IP, error)) error {
 	if loopback(addr) {
 		return nil

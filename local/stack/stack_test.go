@@ -279,8 +279,9 @@ func TestStartFailsCleanly(t *testing.T) {
 }
 
 // TestExtraIdPAddressClasses: the extra IdP listener (for sam local invoke
-// in Docker) takes loopback or a Docker bridge's own address, nothing that
-// a network could reach.
+// in Docker) takes loopback or a Docker bridge's own address: reachable by
+// this host's containers (and by the local link only if someone routes the
+// bridge's subnet here), never a LAN, public or wildcard address.
 func TestExtraIdPAddressClasses(t *testing.T) {
 	machine := func() (map[string][]net.IP, error) {
 		return map[string][]net.IP{
