@@ -654,4 +654,3 @@ func cmpErr(err error, msg string) error {
 // newToken is a ClientRequestToken: 26 random characters (DynamoDB allows
 // up to 36).
 func newToken() string { return rand.Text() }
-
