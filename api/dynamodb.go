@@ -70,8 +70,9 @@ func createdAttr(t string) string {
 }
 
 // Timeouts and retries of the store. The SDK retries throttling, server
-// errors and broken connections itself (dynamoRetryer); the store retries
-// what the SDK cannot: a create that lost the race for an id.
+// errors and broken connections itself (dynamoRetryer); the store sends an
+// ambiguous create transaction once more, with the same token. Nothing
+// retries because of another writer: no create can lose a race.
 const (
 	// opTimeout bounds each store call, retries included, below the
 	// function's 10 s timeout so that the caller gets an answer.

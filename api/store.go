@@ -24,8 +24,7 @@ var (
 )
 
 // MaxPets is the most pets a Store holds. Any holder of the write scope can
-// add pets; the bound keeps the table, and what a page number can address,
-// small. Create refuses with ErrStoreFull beyond it.
+// add pets; the bound keeps the table, and what it costs, small. Create refuses with ErrStoreFull beyond it.
 const MaxPets = 10000
 
 // Store keeps the pets. Implementations must be safe for concurrent use,
