@@ -139,7 +139,8 @@ func (h *handlers) createPet(c *gin.Context) {
 	}
 	pet, err := h.store.Create(c.Request.Context(), n)
 	if errors.Is(err, errCountLagging) {
-		// Stored: the caller gets its pet; the log says the total lags.
+		// Stored: the caller gets its pet; the log line (WARN) says the
+		// total lags.
 		c.Set(errorKey, "store: "+err.Error())
 		err = nil
 	}
