@@ -68,6 +68,7 @@ func DefaultDynamoDBLocalDir() string {
 
 // InCI reports whether the tests run in CI: CI set to a true value
 // (CI=true, CI=1), as CI services set it; CI=false or unset is not CI.
+// The tests that CI must not skip (DynamoDB Local, the browser) ask it.
 func InCI() bool {
 	ci, err := strconv.ParseBool(os.Getenv("CI"))
 	return err == nil && ci
