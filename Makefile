@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # SAM's go1.x builder runs a plain `go build` inside each CodeUri and cannot
 # pass tags or linker flags: they go in GOFLAGS, here and for `sam build`.
 export LAMBDA_GOFLAGS := -tags=lambda.norpc -trimpath -ldflags=-s
-FUNCTIONS := Authorizer=cmd/authorizer PetStoreFunction=cmd/api WebClient=cmd/webclient
+FUNCTIONS := Authorizer=cmd/authorizer PetStoreFunction=cmd/api WebClient=cmd/webclient PreTokenGeneration=cmd/pretoken
 # Fuzzing runs a fixed number of executions per target, about 5 s each on a
 # 2-core machine: a wall-clock -fuzztime can fail at its deadline with
 # "context deadline exceeded" and no failing input (golang/go#75804, a race
@@ -62,6 +62,7 @@ dynamodb-local:
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzExtractBearerToken$$' -fuzztime $(or $(FUZZTIME),60000x) ./authorizer
 	go test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(or $(FUZZTIME),40000x) ./authorizer
+	go test -run '^$$' -fuzz '^FuzzAccessClaims$$' -fuzztime $(or $(FUZZTIME),100000x) ./authorizer
 	go test -run '^$$' -fuzz '^FuzzLambdaHandler$$' -fuzztime $(or $(FUZZTIME),12000x) ./api
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(or $(FUZZTIME),30000x) ./local/samtemplate
 

@@ -2,6 +2,10 @@ package authorizer
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -46,14 +50,14 @@ func TestValidTokensAreAllowed(t *testing.T) {
 			delete(c, "scope")
 			delete(c, "client_id")
 			c["scp"] = []string{"pets:read", "pets:write"}
-			c["cid"] = "okta-client"
-		}, wantScopes: "pets:read pets:write", wantClient: "okta-client"},
+			c["cid"] = "okta-client" // not read: client_id is the only client claim
+		}, wantScopes: "pets:read pets:write"},
 		{name: "Entra scp string and azp", claims: func(c jwt.MapClaims) {
 			delete(c, "scope")
 			delete(c, "client_id")
 			c["scp"] = "pets:read"
-			c["azp"] = "entra-client"
-		}, wantScopes: "pets:read", wantClient: "entra-client"},
+			c["azp"] = "entra-client" // not read
+		}, wantScopes: "pets:read"},
 		{name: "RFC 9068 typ at+jwt", header: map[string]any{"typ": "at+jwt"}, wantScopes: "openid pets:read pets:write", wantClient: "web-client"},
 		{name: "lower-case scheme", scheme: "bearer ", wantScopes: "openid pets:read pets:write", wantClient: "web-client"},
 		{name: "expired within the clock skew", claims: func(c jwt.MapClaims) {
@@ -84,7 +88,7 @@ func TestValidTokensAreAllowed(t *testing.T) {
 			if got := resp.Context["scope"]; got != tt.wantScopes {
 				t.Errorf("context scope = %q, want %q", got, tt.wantScopes)
 			}
-			if got := resp.Context["client_id"]; got != tt.wantClient {
+			if got, ok := resp.Context["client_id"]; got != tt.wantClient && (ok || tt.wantClient != "") {
 				t.Errorf("context client_id = %v, want %q", got, tt.wantClient)
 			}
 			if got := resp.Context["sub"]; got != "user-123" {
@@ -276,9 +280,9 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 			return "Bearer " + with(func(c jwt.MapClaims) { c["exp"] = "tomorrow" })
 		}, "malformed"},
 		{"kid of the wrong type", func() string { return "Bearer " + testissuer.Sign(t, "key-a", e.claims(), map[string]any{"kid": 7}) }, "malformed"},
-		{"oversized", func() string { return "Bearer " + strings.Repeat("a", MaxTokenBytes+1) }, "oversized"},
+		{"oversized", func() string { return "Bearer " + strings.Repeat("a", maxTokenBytes+1) }, "oversized"},
 		{"oversized but otherwise valid", func() string {
-			return "Bearer " + with(func(c jwt.MapClaims) { c["pad"] = strings.Repeat("x", MaxTokenBytes) })
+			return "Bearer " + with(func(c jwt.MapClaims) { c["pad"] = strings.Repeat("x", maxTokenBytes) })
 		}, "oversized"},
 		{"missing", func() string { return "" }, "missing_token"},
 		{"blank", func() string { return "   " }, "missing_token"},
@@ -317,25 +321,55 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 	}
 }
 
-func TestTokenWithoutKIDIsAcceptedWhenTheJWKSHasOneKey(t *testing.T) {
+// A token must name its key, even when the JWKS holds a single one, and
+// the refusal comes before any fetch.
+func TestTokenWithoutKIDIsRefusedEvenWithOneKey(t *testing.T) {
 	e := newEnv(t)
 	e.idp.Publish("key-a")
 	e.start()
-	if _, err := e.authorize("Bearer " + testissuer.SignWith(t, "key-a", "", e.claims())); err != nil {
-		t.Fatalf("err = %v; log %s", err, e.logs.String())
+	before := e.idp.Fetches()
+	if _, err := e.authorize("Bearer " + testissuer.SignWith(t, "key-a", "", e.claims())); err == nil || e.lastDecision()["reason"] != "missing_kid" {
+		t.Fatalf("err = %v, reason %v; want missing_kid", err, e.lastDecision()["reason"])
+	}
+	if n := e.idp.Fetches() - before; n != 0 {
+		t.Errorf("a token without kid caused %d JWKS fetches", n)
 	}
 }
 
-func TestOtherAsymmetricAlgorithmsWhenConfigured(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.Algorithms = []string{"RS256", "PS256"} })
-	tok := jwt.NewWithClaims(jwt.SigningMethodPS256, e.claims())
-	tok.Header["kid"] = "key-b"
-	s, err := tok.SignedString(testissuer.Key(t, "key-b"))
+// Only RS256 is accepted: every other real algorithm is refused with
+// reason algorithm, whatever key signed it.
+func TestOnlyRS256IsAccepted(t *testing.T) {
+	e := newEnv(t)
+	ec256, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// key-b's JWK says alg RS256: a PS256 token must not use it.
-	if _, err := e.authorize("Bearer " + s); err == nil || e.lastDecision()["reason"] != "algorithm" {
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaB := testissuer.Key(t, "key-b")
+	for _, tt := range []struct {
+		method jwt.SigningMethod
+		key    any
+	}{
+		{jwt.SigningMethodPS256, rsaB}, {jwt.SigningMethodRS512, rsaB}, {jwt.SigningMethodES256, ec256},
+		{jwt.SigningMethodEdDSA, ed}, {jwt.SigningMethodHS256, []byte("a shared secret of 32 bytes long")},
+	} {
+		_, err := e.authorize("Bearer " + signWith(t, tt.method, tt.key, "key-b", e.claims()))
+		if reason := e.lastDecision()["reason"]; err == nil || reason != "algorithm" {
+			t.Errorf("%s: err = %v, reason %v; want algorithm", tt.method.Alg(), err, reason)
+		}
+	}
+}
+
+// An RSA key whose JWK names another alg (here PS256) verifies no RS256
+// token, though the key itself could.
+func TestJWKAlgIsEnforced(t *testing.T) {
+	k := testissuer.Key(t, "key-b")
+	srv := serveJWKS(t, jwksJSON(t, jwk(t, &k.PublicKey, "pss", jwkset.JWKMetadataOptions{ALG: jwkset.AlgPS256})), nil)
+	e := newEnv(t, func(c *Config) { c.JWKSURI = srv.URL + "/jwks" })
+	if _, err := e.authorize("Bearer " + signWith(t, jwt.SigningMethodRS256, k, "pss", e.claims())); err == nil || e.lastDecision()["reason"] != "algorithm" {
 		t.Fatalf("err = %v, reason %v; want the JWK's alg to be enforced", err, e.lastDecision()["reason"])
 	}
 }
@@ -403,36 +437,54 @@ func TestDecisionLogLine(t *testing.T) {
 	}
 }
 
-// Holding no keys at all, the authorizer refuses every token and fetches
-// again at most once per KeyRefreshInterval, however many requests come,
-// until the IdP answers: it recovers without a restart.
-func TestWithoutKeysTheFetchIsRetriedOncePerInterval(t *testing.T) {
+// Holding no keys at all (a failed cold start), the authorizer refuses
+// every token with a 401 (reason jwks_unavailable) and fetches again at
+// most once per second, however many requests come, until the IdP answers:
+// it recovers without a restart. Once keys are held, an unknown kid waits
+// for keyRefreshInterval again.
+func TestWithoutKeysTheFetchIsRetriedOncePerSecond(t *testing.T) {
 	e := &env{t: t, idp: testissuer.New(t, "key-a"), clock: newClock(), logs: &testlog.Buffer{}}
 	e.idp.SetMode(testissuer.Down)
 	e.start()
 	token := "Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)
-	for range 50 {
-		if _, err := e.authorize(token); err == nil || e.lastDecision()["reason"] != "jwks_unavailable" {
-			t.Fatalf("during the outage: err %v reason %v", err, e.lastDecision()["reason"])
+	burst := func(token string) {
+		t.Helper()
+		for range 50 {
+			if _, err := e.authorize(token); err == nil || err.Error() != "Unauthorized" {
+				t.Fatalf("err %v, want Unauthorized", err)
+			}
 		}
 	}
+	burst(token)
+	if n := e.idp.JWKSHits.Load(); n != 1 || e.lastDecision()["reason"] != "jwks_unavailable" {
+		t.Errorf("%d fetches within the first second (reason %v), want the cold start's only", n, e.lastDecision()["reason"])
+	}
+	e.clock.Advance(noKeysRetryInterval - time.Millisecond)
+	burst(token)
 	if n := e.idp.JWKSHits.Load(); n != 1 {
-		t.Errorf("%d fetches within the first interval, want the cold start's only", n)
+		t.Errorf("%d fetches before a second passed, want 1", n)
 	}
-	e.clock.Advance(KeyRefreshInterval)
-	for range 50 {
-		_, _ = e.authorize(token)
-	}
+	e.clock.Advance(time.Millisecond)
+	burst(token)
 	if n := e.idp.JWKSHits.Load(); n != 2 {
-		t.Errorf("%d fetches after %s, want one more", n, KeyRefreshInterval)
+		t.Errorf("%d fetches after %s, want one more", n, noKeysRetryInterval)
 	}
 	e.idp.SetMode(testissuer.OK)
-	e.clock.Advance(KeyRefreshInterval)
+	e.clock.Advance(noKeysRetryInterval)
 	if _, err := e.authorize(token); err != nil {
 		t.Fatalf("after the IdP came back: %v (%v)", err, e.lastDecision()["detail"])
 	}
 	if n := e.idp.JWKSHits.Load(); n != 3 {
 		t.Errorf("%d fetches, want 3", n)
+	}
+	// Keys held: unknown kids cost one fetch per keyRefreshInterval.
+	e.clock.Advance(keyRefreshInterval)
+	unknown := "Bearer " + testissuer.Sign(t, "key-c", e.claims(), nil)
+	burst(unknown)
+	e.clock.Advance(noKeysRetryInterval)
+	burst(unknown)
+	if n := e.idp.JWKSHits.Load(); n != 4 {
+		t.Errorf("%d fetches, want 4: with keys held, one per %s", n, keyRefreshInterval)
 	}
 }
 
@@ -445,7 +497,7 @@ func TestJWKSOutageAtColdStartThenRecovery(t *testing.T) {
 		t.Fatalf("during the outage: err %v reason %v", err, e.lastDecision()["reason"])
 	}
 	e.idp.SetMode(testissuer.OK)
-	e.clock.Advance(KeyRefreshInterval)
+	e.clock.Advance(noKeysRetryInterval)
 	if _, err := e.authorize(token); err != nil {
 		t.Fatalf("after recovery: %v (%v)", err, e.lastDecision()["detail"])
 	}
@@ -457,11 +509,26 @@ func TestJWKSOutageAtColdStartThenRecovery(t *testing.T) {
 func TestJWKSOutageWhileWarm(t *testing.T) {
 	e := newEnv(t)
 	e.idp.SetMode(testissuer.Down)
-	e.clock.Advance(2 * KeyMaxAge) // keys are stale: a refresh is attempted and fails
-	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err != nil {
+	e.clock.Advance(2 * keyMaxAge) // keys are stale: a refresh is attempted and fails
+	token := testissuer.Sign(t, "key-a", e.claims(), nil)
+	if _, err := e.authorize("Bearer " + token); err != nil {
 		t.Fatalf("a known key must keep working during an outage: %v", err)
 	}
-	e.clock.Advance(KeyRefreshInterval)
+	// The failed refresh is a warning with its reason, never the token.
+	var warned bool
+	for _, line := range strings.Split(strings.TrimSpace(e.logs.String()), "\n") {
+		if strings.Contains(line, `"level":"WARN"`) && strings.Contains(line, `"msg":"JWKS refresh failed`) &&
+			strings.Contains(line, `"reason":"jwks_unavailable"`) && strings.Contains(line, `"fetched_at"`) {
+			warned = true
+		}
+		if strings.Contains(line, token) || strings.Contains(line, strings.Split(token, ".")[2]) {
+			t.Errorf("log line carries the token: %s", line)
+		}
+	}
+	if !warned {
+		t.Errorf("no warning for the failed refresh of stale keys; log:\n%s", e.logs.String())
+	}
+	e.clock.Advance(keyRefreshInterval)
 	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-c", e.claims(), nil)); err == nil || e.lastDecision()["reason"] != "jwks_unavailable" {
 		t.Fatalf("an unknown key during an outage: err %v reason %v", err, e.lastDecision()["reason"])
 	}
@@ -478,9 +545,9 @@ func TestJWKSRotation(t *testing.T) {
 	if _, err := e.authorize(newToken); err == nil || e.lastDecision()["reason"] != "unknown_kid" {
 		t.Fatalf("1 s after cold start the refresh is rate limited: err %v reason %v", err, e.lastDecision()["reason"])
 	}
-	e.clock.Advance(KeyRefreshInterval)
+	e.clock.Advance(keyRefreshInterval)
 	if _, err := e.authorize(newToken); err != nil {
-		t.Fatalf("the rotated key must be picked up within %s: %v (%v)", KeyRefreshInterval, err, e.lastDecision()["detail"])
+		t.Fatalf("the rotated key must be picked up within %s: %v (%v)", keyRefreshInterval, err, e.lastDecision()["detail"])
 	}
 	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err == nil || e.lastDecision()["reason"] != "unknown_kid" {
 		t.Fatalf("a key removed from the JWKS must stop working: err %v", err)
@@ -523,7 +590,7 @@ func TestHangingJWKSStillAnswersWithin4s(t *testing.T) {
 	// Warm, then the IdP hangs while a new kid needs a refresh.
 	w := newEnv(t)
 	w.idp.SetMode(testissuer.Hang)
-	w.clock.Advance(KeyRefreshInterval)
+	w.clock.Advance(keyRefreshInterval)
 	start = time.Now()
 	_, err = w.authorize("Bearer " + testissuer.Sign(t, "key-c", w.claims(), nil))
 	if took := time.Since(start); took > 4*time.Second {
@@ -570,8 +637,8 @@ func TestJWKSSkipsUnusableKeys(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.JWKSURI = srv.URL })
 	snap := e.auth.keys.current.Load()
 	var kids []string
-	for _, k := range snap.all {
-		kids = append(kids, k.kid)
+	for kid := range snap.byKID {
+		kids = append(kids, kid)
 	}
 	if !slices.Equal(kids, []string{"key-a"}) {
 		t.Errorf("usable keys %v, want only key-a", kids)

@@ -75,10 +75,34 @@ func TestClaimNamesAreExact(t *testing.T) {
 		{"scope only as Scope", payload([]string{"scope"}, `"Scope":"pets:read pets:write"`), "", ""},
 		{"scp only as SCP", payload(nil, `"SCP":["pets:write"]`), "", "pets:read"},
 		{"scp exact", payload(nil, `"scp":["pets:write"]`), "", "pets:read pets:write"},
+		{"scp element with a space", payload(nil, `"scp":["a pets:write"]`), "", "pets:read"},
+		{"scope joined by NBSP", payload([]string{"scope"}, `"scope":"openid\u00a0pets:read"`), "", ""},
+		{"scope joined by a tab", payload([]string{"scope"}, `"scope":"openid\tpets:read"`), "", ""},
+		{"scope joined by a newline", payload([]string{"scope"}, `"scope":"openid\npets:read"`), "", ""},
 		{"Cognito client_id only as CLIENT_ID", payload([]string{"aud"}, `"token_use":"access"`, fmt.Sprintf(`"CLIENT_ID":%q`, testClientID)), "audience", ""},
 		{"Cognito client_id exact", payload([]string{"aud"}, `"token_use":"access"`, fmt.Sprintf(`"client_id":%q`, testClientID)), "", "pets:read"},
 		{"token_use id, then Token_Use access", payload(nil, `"token_use":"id"`, `"Token_Use":"access"`), "token_type", ""},
 		{"token_use id only as TOKEN_USE", payload(nil, `"TOKEN_USE":"id"`), "", "pets:read"},
+		// Look-alikes that encoding/json folds onto ASCII names (its case
+		// folding maps U+017F LONG S to s and U+212A KELVIN SIGN to k) are
+		// other names here, escaped or raw.
+		{"sub only as \\u017Fub", payload([]string{"sub"}, `"\u017Fub":"user-123"`), "missing_sub", ""},
+		{"sub only as raw ſub", payload([]string{"sub"}, `"ſub":"user-123"`), "missing_sub", ""},
+		{"scope, then \\u017Fcope", payload(nil, `"\u017Fcope":"pets:write admin"`), "", "pets:read"},
+		{"scope only as ſCOPE", payload([]string{"scope"}, `"ſCOPE":"pets:read"`), "", ""},
+		{"token_use id only as to\\u212Aen_use", payload(nil, `"to\u212Aen_use":"id"`), "", "pets:read"},
+		{"token_use access, then toKen_use id", payload(nil, `"token_use":"access"`, `"to\u212Aen_use":"id"`), "", "pets:read"},
+		{"Cognito client_id only as \\u0063lient_id", payload([]string{"aud"}, `"token_use":"access"`, fmt.Sprintf(`"\u0063lient_id":%q`, testClientID)), "", "pets:read"},
+		// An escaped spelling of the exact name is that name (RFC 8259
+		// section 7): alone it counts, next to the plain one it is a duplicate.
+		{"iss only as \\u0069ss", payload([]string{"iss"}, fmt.Sprintf(`"\u0069ss":%q`, e.idp.URL)), "", "pets:read"},
+		{"iss, then \\u0069ss", payload(nil, `"\u0069ss":"https://evil.example"`), "malformed", ""},
+		{"\\u0069ss, then iss", payload([]string{"iss"}, fmt.Sprintf(`"\u0069ss":%q`, e.idp.URL), `"iss":"https://evil.example"`), "malformed", ""},
+		{"scope, then \\u0073cope", payload(nil, `"\u0073cope":"pets:write"`), "malformed", ""},
+		{"aud, then a\\u0075d", payload(nil, `"a\u0075d":"https://other.example"`), "malformed", ""},
+		{"exp null", payload([]string{"exp"}, `"exp":null`), "missing_exp", ""},
+		{"a nested iss is no claim", payload([]string{"iss"}, fmt.Sprintf(`"act":{"iss":%q}`, e.idp.URL)), "issuer", ""},
+		{"byte order mark", "\ufeff" + payload(nil), "malformed", ""},
 	}
 	// A member named twice, whatever its values, refuses the token.
 	for _, name := range []string{"iss", "sub", "aud", "exp", "nbf", "iat", "scope", "scp", "client_id", "token_use"} {

@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
+	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -19,20 +18,20 @@ const (
 	// DefaultRouteScopes protects the PetStore: reads need pets:read, writes
 	// pets:write, and GET /me only needs a valid token.
 	DefaultRouteScopes = "GET /pets=pets:read,GET /pets/*=pets:read,POST /pets=pets:write,GET /me="
-	DefaultAlgorithms  = "RS256"
-	DefaultClockSkew   = 30 * time.Second
-	MaxClockSkew       = 5 * time.Minute
-	MaxTokenBytes      = 16 << 10 // the Authorization value, checked before any parsing
-	// MaxJWKSTimeout bounds each JWKS or discovery request: a hanging IdP
-	// must not hang the authorizer.
-	MaxJWKSTimeout = 3 * time.Second
-	// KeyRefreshInterval is how often an unknown kid may trigger a JWKS
+	// signingAlg is the one JWS algorithm accepted: every IdP the docs cover
+	// signs access tokens with it, and one algorithm is the tightest pin.
+	signingAlg     = "RS256"
+	clockSkew      = 30 * time.Second // leeway for exp, nbf and iat
+	maxTokenBytes  = 16 << 10         // the Authorization value, checked before any parsing
+	maxJWKSTimeout = 3 * time.Second  // each JWKS or discovery request: a hanging IdP must not hang us
+	// keyRefreshInterval is how often an unknown kid may trigger a JWKS
 	// fetch: a rotated key is picked up within it, while a flood of random
 	// kids costs the IdP at most one request per interval.
-	KeyRefreshInterval = 10 * time.Second
-	// KeyMaxAge is how long fetched keys are used before the next request
-	// fetches them again, so that a key the IdP removed stops working.
-	KeyMaxAge = time.Hour
+	keyRefreshInterval = 10 * time.Second
+	// noKeysRetryInterval replaces it while no keys are held (a failed cold
+	// start): every token is refused then, so the IdP is asked sooner.
+	noKeysRetryInterval = time.Second
+	keyMaxAge           = time.Hour // then keys are fetched again, so that a key the IdP removed stops working
 )
 
 // The environment variables the authorizer reads. template.yaml sets them.
@@ -42,29 +41,19 @@ const (
 	EnvAudience    = "AUDIENCE"
 	EnvJWKSURI     = "JWKS_URI"
 	EnvRouteScopes = "ROUTE_SCOPES"
-	EnvAlgorithms  = "ALGORITHMS"
-	EnvClockSkew   = "CLOCK_SKEW"
 )
-
-// allowedAlgorithms are the asymmetric JWS algorithms one may configure.
-// "none" and HMAC never: with a public JWKS, HS256 would let anyone sign.
-var allowedAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
 // Config is the configuration of an Authorizer. New checks it, whether it
 // comes from ConfigFromEnv or is built in code.
 type Config struct {
-	Issuer     string        // compared exactly with iss (mind Auth0's trailing slash); https
-	Audiences  []string      // aud must hold one, or a Cognito access token's client_id be one
-	JWKSURI    string        // empty: found by OpenID discovery from Issuer
-	Rules      []RouteRule   // the scopes each route needs
-	Algorithms []string      // the JWS allow-list, asymmetric only (empty: DefaultAlgorithms)
-	ClockSkew  time.Duration // leeway for exp, nbf and iat, 0 to MaxClockSkew
+	Issuer    string      // compared exactly with iss (mind Auth0's trailing slash); https
+	Audiences []string    // aud must hold one, or a Cognito access token's client_id be one
+	JWKSURI   string      // empty: found by OpenID discovery from Issuer
+	Rules     []RouteRule // the scopes each route needs
 
 	// Not read from the environment:
-	JWKSTimeout time.Duration    // each JWKS or discovery request (0: MaxJWKSTimeout, also the maximum)
-	HTTPClient  *http.Client     // default: JWKSTimeout, at most 3 redirects, each to a URL Issuer could be
-	Logger      *slog.Logger     // one JSON line per decision (default slog.Default())
-	Now         func() time.Time // the clock (default time.Now); tests move it
+	Logger *slog.Logger     // one JSON line per decision (default slog.Default())
+	Now    func() time.Time // the clock (default time.Now); tests move it
 }
 
 // ConfigFromEnv reads and checks the configuration from the environment,
@@ -72,33 +61,27 @@ type Config struct {
 // variable at fault.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	issuerVar, issuer := EnvIssuer, strings.TrimSpace(getenv(EnvIssuer))
-	if alias := strings.TrimSpace(getenv(EnvTokenIssuer)); issuer == "" {
+	alias := strings.TrimSpace(getenv(EnvTokenIssuer))
+	if issuer == "" && alias != "" {
 		issuerVar, issuer = EnvTokenIssuer, alias
 	} else if alias != "" && alias != issuer {
-		return Config{}, fmt.Errorf("invalid authorizer configuration: %s and %s are both set and differ: set only one", EnvIssuer, EnvTokenIssuer)
+		return Config{}, fmt.Errorf("invalid authorizer configuration: %s and %s are both set and differ: set only one",
+			EnvIssuer, EnvTokenIssuer)
 	}
 	cfg := Config{
-		Issuer:     issuer,
-		Audiences:  splitList(getenv(EnvAudience)),
-		JWKSURI:    strings.TrimSpace(getenv(EnvJWKSURI)),
-		Algorithms: splitList(cmp.Or(getenv(EnvAlgorithms), DefaultAlgorithms)),
-		ClockSkew:  DefaultClockSkew,
+		Issuer:    issuer,
+		Audiences: splitList(getenv(EnvAudience)),
+		JWKSURI:   strings.TrimSpace(getenv(EnvJWKSURI)),
 	}
 	var errs []error
-	rules, err := ParseRouteRules(cmp.Or(strings.TrimSpace(getenv(EnvRouteScopes)), DefaultRouteScopes))
-	if err != nil {
-		errs = append(errs, fmt.Errorf("%s: %w", EnvRouteScopes, err))
+	rules, rulesErr := ParseRouteRules(cmp.Or(strings.TrimSpace(getenv(EnvRouteScopes)), DefaultRouteScopes))
+	if rulesErr != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvRouteScopes, rulesErr))
 	}
 	cfg.Rules = rules
-	if s := strings.TrimSpace(getenv(EnvClockSkew)); s != "" {
-		var err error
-		if cfg.ClockSkew, err = parseSeconds(s); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 30s", EnvClockSkew, s))
-		}
-	}
-	if err == nil { // else problems would only say again that there are no rules
-		errs = append(errs, cfg.problems(issuerVar)...)
-	}
+	// Every other variable is checked too, whatever failed above, so that
+	// one run names each variable at fault.
+	errs = append(errs, cfg.problems(issuerVar)...)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid authorizer configuration: %w", errors.Join(errs...))
 	}
@@ -118,24 +101,15 @@ func (c Config) problems(issuerVar string) []error {
 	if len(c.Audiences) == 0 || slices.Contains(c.Audiences, "") {
 		add("%s is required: the API identifier your tokens carry in aud (comma-separated for several)", EnvAudience)
 	}
-	if err := checkFetchURL(c.JWKSURI); c.JWKSURI != "" && err != nil {
-		add("%s: %w", EnvJWKSURI, err)
-	}
-	if len(c.Rules) == 0 {
-		add("%s: at least one rule is needed", EnvRouteScopes)
+	if c.JWKSURI != "" {
+		if err := checkFetchURL(c.JWKSURI); err != nil {
+			add("%s: %w", EnvJWKSURI, err)
+		}
 	}
 	for _, r := range c.Rules { // parsed back, a valid rule gives itself again
 		if parsed, err := ParseRouteRules(r.String()); err != nil || len(parsed) != 1 || parsed[0].String() != r.String() {
 			add("%s: %q is not a valid rule", EnvRouteScopes, r.String())
 		}
-	}
-	for _, alg := range c.Algorithms {
-		if !slices.Contains(allowedAlgorithms, alg) {
-			add("%s: %q is not allowed; use asymmetric algorithms from %s", EnvAlgorithms, alg, strings.Join(allowedAlgorithms, ", "))
-		}
-	}
-	if c.ClockSkew < 0 || c.ClockSkew > MaxClockSkew {
-		add("%s: %s is outside 0s..%s", EnvClockSkew, c.ClockSkew, MaxClockSkew)
 	}
 	return errs
 }
@@ -143,19 +117,12 @@ func (c Config) problems(issuerVar string) []error {
 // withDefaults checks c and fills in the defaults of the fields left zero.
 // It fails closed: a value out of range is an error, never replaced.
 func (c Config) withDefaults() (Config, error) {
-	if len(c.Algorithms) == 0 {
-		c.Algorithms = []string{DefaultAlgorithms}
-	}
-	c.JWKSTimeout = cmp.Or(c.JWKSTimeout, MaxJWKSTimeout)
 	errs := c.problems(EnvIssuer)
-	if c.JWKSTimeout < 0 || c.JWKSTimeout > MaxJWKSTimeout {
-		errs = append(errs, fmt.Errorf("JWKSTimeout: %s is outside 0s..%s", c.JWKSTimeout, MaxJWKSTimeout))
+	if len(c.Rules) == 0 { // ConfigFromEnv has a parse error to say instead
+		errs = append(errs, fmt.Errorf("%s: at least one rule is needed", EnvRouteScopes))
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("invalid authorizer configuration: %w", errors.Join(errs...))
-	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: c.JWKSTimeout, CheckRedirect: checkRedirect}
 	}
 	c.Logger = cmp.Or(c.Logger, slog.Default())
 	if c.Now == nil {
@@ -165,37 +132,23 @@ func (c Config) withDefaults() (Config, error) {
 }
 
 // checkFetchURL accepts https URLs, and plain http only for hosts of a
-// developer's machine (loopback, or the host as sam local's container sees
-// it), so that a deployment cannot trust an issuer or keys sent in clear.
+// developer's machine, so that a deployment cannot trust an issuer or keys
+// sent in clear: loopback, and host.docker.internal (the host as the
+// container sees it) only under sam local, which sets AWS_SAM_LOCAL=true;
+// in a VPC, a private DNS zone could give that name any address.
 func checkFetchURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
 		return fmt.Errorf("%q is not an absolute URL", raw)
 	}
-	ip := net.ParseIP(u.Hostname())
-	dev := u.Hostname() == "localhost" || u.Hostname() == "host.docker.internal" || ip != nil && ip.IsLoopback()
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	dev := host == "localhost" || ip != nil && ip.IsLoopback() ||
+		host == "host.docker.internal" && os.Getenv("AWS_SAM_LOCAL") == "true"
 	if u.Scheme == "https" || u.Scheme == "http" && dev {
 		return nil
 	}
-	return fmt.Errorf("%q must use https (plain http is allowed only for localhost)", raw)
-}
-
-// checkRedirect lets the JWKS client follow a few redirects, each to a URL
-// the configuration itself could name.
-func checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 3 {
-		return errors.New("too many redirects")
-	}
-	return checkFetchURL(req.URL.String())
-}
-
-// parseSeconds accepts a Go duration ("30s", "1m") or a plain number of
-// seconds ("30"), the form CloudFormation parameters usually take.
-func parseSeconds(s string) (time.Duration, error) {
-	if n, err := strconv.Atoi(s); err == nil {
-		return time.Duration(n) * time.Second, nil
-	}
-	return time.ParseDuration(s)
+	return fmt.Errorf("%q must use https (plain http is allowed only for localhost, and for host.docker.internal under sam local)", raw)
 }
 
 func splitList(s string) []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -16,15 +17,15 @@ import (
 
 // Authorizer is the Lambda TOKEN authorizer. Create it once per process
 // (cold start) and give Handle to lambda.Start; it keeps the JWKS across
-// warm invocations, and no answers: API Gateway caches each token's policy
-// (ReauthorizeEvery), and that is the cache. It is safe for concurrent use.
+// warm invocations, no answers (API Gateway caches them). It is safe for
+// concurrent use.
 type Authorizer struct {
 	cfg    Config // checked, with its defaults
 	keys   *keySet
 	parser *jwt.Parser
 }
 
-// New checks cfg and fetches the JWKS once, within Config.JWKSTimeout. An
+// New checks cfg and fetches the JWKS once, within 3 seconds. An
 // unreachable JWKS is logged, not an error: the authorizer refuses what it
 // cannot verify (reason jwks_unavailable) and fetches again on demand, so
 // it recovers without a restart.
@@ -34,11 +35,11 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 		return nil, err
 	}
 	a := &Authorizer{cfg: cfg, keys: newKeySet(cfg),
-		parser: jwt.NewParser(jwt.WithValidMethods(cfg.Algorithms), jwt.WithStrictDecoding(),
+		parser: jwt.NewParser(jwt.WithValidMethods([]string{signingAlg}), jwt.WithStrictDecoding(),
 			jwt.WithIssuer(cfg.Issuer), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
-			jwt.WithLeeway(cfg.ClockSkew), jwt.WithTimeFunc(cfg.Now)),
+			jwt.WithLeeway(clockSkew), jwt.WithTimeFunc(cfg.Now)),
 	}
-	a.keys.coldStart(ctx, cfg.Logger)
+	a.keys.coldStart(ctx)
 	return a, nil
 }
 
@@ -62,7 +63,8 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 		d.err = err
 		return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
 	}
-	d.token = fingerprint(token)
+	sum := sha256.Sum256([]byte(token)) // 12 hex digits of it: enough to correlate log lines, useless to replay
+	d.token = hex.EncodeToString(sum[:6])
 	d.id, err = a.verify(ctx, token)
 	if err != nil {
 		d.err = err
@@ -81,20 +83,17 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 	return events.APIGatewayCustomAuthorizerResponse{PrincipalID: d.id.subject, PolicyDocument: policy, Context: values}, nil
 }
 
-// errNoScope is the log reason of a Deny-only policy (no error is returned).
-var errNoScope = &reasonError{"scope"}
-
 type decision struct {
-	outcome, token string // allow, deny, unauthorized or error; the token's fingerprint
+	outcome, token string // allow, deny, unauthorized or error; the token's SHA-256 prefix
 	err            error
 	id             identity
 }
 
 // extractBearerToken returns the token of "Bearer <token>": the scheme in
 // any case, then one token without spaces or control characters (RFC 6750).
-// Values over MaxTokenBytes are refused before anything else.
+// Values over maxTokenBytes are refused before anything else.
 func extractBearerToken(header string) (string, error) {
-	if len(header) > MaxTokenBytes {
+	if len(header) > maxTokenBytes {
 		return "", errOversized
 	}
 	scheme, token, _ := strings.Cut(strings.TrimRight(header, " "), " ")
@@ -102,24 +101,23 @@ func extractBearerToken(header string) (string, error) {
 	switch {
 	case strings.TrimSpace(header) == "":
 		return "", errMissingToken
-	case !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+	case !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsFunc(token, isSpaceOrControl):
 		return "", errScheme
 	}
 	return token, nil
 }
 
-// fingerprint is what the logs show of a token: 12 hex digits of its
-// SHA-256, enough to correlate lines, useless to replay.
-func fingerprint(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:6])
-}
+func isSpaceOrControl(r rune) bool { return r <= ' ' || r == 0x7f }
 
 // logDecision writes the one line per decision, never with the token.
 func (a *Authorizer) logDecision(ctx context.Context, methodARN string, d decision, took time.Duration) {
 	reason, level := "ok", slog.LevelInfo
+	var re *reasonError
 	if d.err != nil {
-		reason = reasonCode(d.err)
+		reason = "internal"
+		if errors.As(d.err, &re) {
+			reason = re.code
+		}
 		if d.outcome == "error" || reason == errJWKSUnavailable.code {
 			level = slog.LevelError
 		}
@@ -128,12 +126,17 @@ func (a *Authorizer) logDecision(ctx context.Context, methodARN string, d decisi
 	if d.err != nil && d.err != errNoScope {
 		attrs = append(attrs, slog.String("detail", oneLine(d.err)))
 	}
-	for _, kv := range [][2]string{{"sub", d.id.subject}, {"client_id", d.id.clientID}, {"kid", truncate(d.id.keyID, 64)}, {"token_sha256", d.token}} {
-		if kv[1] != "" {
-			attrs = append(attrs, slog.String(kv[0], kv[1]))
+	optional := func(key, value string) {
+		if value != "" {
+			attrs = append(attrs, slog.String(key, value))
 		}
 	}
-	attrs = append(attrs, slog.String("method_arn", truncate(methodARN, 256)), slog.Int64("duration_us", took.Microseconds()))
+	optional("sub", d.id.subject)
+	optional("client_id", d.id.clientID)
+	optional("kid", truncate(d.id.keyID, 64))
+	optional("token_sha256", d.token)
+	attrs = append(attrs, slog.String("method_arn", truncate(methodARN, 256)),
+		slog.Int64("duration_us", took.Microseconds()))
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		attrs = append(attrs, slog.String("request_id", lc.AwsRequestID))
 	}

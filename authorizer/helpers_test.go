@@ -65,14 +65,12 @@ func (e *env) config(opts ...envOption) Config {
 		e.t.Fatal(err)
 	}
 	cfg := Config{
-		Issuer:     e.idp.URL,
-		Audiences:  []string{testAudience, testClientID},
-		JWKSURI:    e.idp.URL + "/jwks",
-		Rules:      rules,
-		Algorithms: []string{"RS256"},
-		ClockSkew:  DefaultClockSkew,
-		Logger:     slog.New(slog.NewJSONHandler(e.logs, nil)),
-		Now:        e.clock.Now,
+		Issuer:    e.idp.URL,
+		Audiences: []string{testAudience, testClientID},
+		JWKSURI:   e.idp.URL + "/jwks",
+		Rules:     rules,
+		Logger:    slog.New(slog.NewJSONHandler(e.logs, nil)),
+		Now:       e.clock.Now,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -2,10 +2,6 @@ package authorizer
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
@@ -29,103 +25,101 @@ const (
 )
 
 // keySet holds the issuer's verification keys across warm invocations.
-// jwkset parses and checks the JWKs; the fetching is ours, as keyfunc/v3
-// tries every key for a token without kid, and jwkset's client queues
-// requests behind its rate limiter and cannot discover the JWKS URI. Here
-// an unknown kid causes at most one fetch per KeyRefreshInterval and never
-// waits for one; a failed fetch keeps the keys already held.
+// jwkset parses and checks the JWKs; the fetching is ours, as jwkset's
+// client queues requests behind its rate limiter and cannot discover the
+// JWKS URI. An unknown kid causes at most one fetch per keyRefreshInterval
+// (one per second while no keys are held) and never waits for one; a
+// failed fetch keeps the keys already held.
 type keySet struct {
 	cfg     Config
+	client  *http.Client  // maxJWKSTimeout; at most 3 redirects, each to a URL the configuration could name
 	jwksURI string        // configured, or found by discovery; guarded by mu
-	refetch *rate.Limiter // fetches for unknown kids and stale keys
+	refetch *rate.Limiter // while keys are held: fetches for unknown kids and stale keys
+	retry   *rate.Limiter // while none are (a failed cold start): fetches, one a second
 	mu      sync.Mutex    // one fetch at a time
 	current atomic.Pointer[keySnapshot]
 }
 
 type keySnapshot struct {
 	byKID     map[string]verificationKey
-	all       []verificationKey
 	fetchedAt time.Time
 }
 
 type verificationKey struct {
 	kid, alg string
-	key      crypto.PublicKey
+	key      *rsa.PublicKey
 }
 
 func newKeySet(cfg Config) *keySet {
-	ks := &keySet{cfg: cfg, jwksURI: cfg.JWKSURI, refetch: rate.NewLimiter(rate.Every(KeyRefreshInterval), 1)}
+	redirect := func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 3 {
+			return errors.New("too many redirects")
+		}
+		return checkFetchURL(req.URL.String())
+	}
+	ks := &keySet{
+		cfg:     cfg,
+		client:  &http.Client{Timeout: maxJWKSTimeout, CheckRedirect: redirect},
+		jwksURI: cfg.JWKSURI,
+		refetch: rate.NewLimiter(rate.Every(keyRefreshInterval), 1),
+		retry:   rate.NewLimiter(rate.Every(noKeysRetryInterval), 1),
+	}
 	ks.current.Store(&keySnapshot{})
 	return ks
 }
 
 // coldStart is New's fetch. A failure is logged: the authorizer fetches
-// again on demand, KeyRefreshInterval later (this fetch spends the
-// limiter's allowance, so requests right after it do not wait on the IdP).
-func (ks *keySet) coldStart(ctx context.Context, log *slog.Logger) {
+// again on demand, noKeysRetryInterval later (this fetch spends the
+// limiters' allowance, so requests right after it do not wait on the IdP).
+func (ks *keySet) coldStart(ctx context.Context) {
 	ks.refetch.AllowN(ks.cfg.Now(), 1)
+	ks.retry.AllowN(ks.cfg.Now(), 1)
 	start := time.Now()
 	if err := ks.refresh(ctx); err != nil {
-		log.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
+		ks.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "JWKS not loaded at cold start; will retry on demand",
 			slog.String("reason", errJWKSUnavailable.code), slog.String("detail", oneLine(err)),
 			slog.Int64("duration_us", time.Since(start).Microseconds()))
 	}
 }
 
-// key returns the verification key for a token header's kid and alg,
-// fetching the JWKS again when the kid is unknown or the keys are older
-// than KeyMaxAge, as often as the limiter allows.
-func (ks *keySet) key(ctx context.Context, kid, alg string) (verificationKey, error) {
+// key returns the verification key for a token header's kid, fetching the
+// JWKS again when the kid is unknown or the keys are older than keyMaxAge,
+// as often as the limiters allow. When stale keys cannot be refreshed they
+// stay in use (the IdP is down, not the keys wrong), and a warning says so
+// each time a fetch fails.
+func (ks *keySet) key(ctx context.Context, kid string) (verificationKey, error) {
+	if kid == "" { // trying every key would let any one of them sign
+		return verificationKey{}, errMissingKID
+	}
 	snap := ks.current.Load()
-	k, err := snap.find(kid)
-	stale := len(snap.all) > 0 && ks.cfg.Now().Sub(snap.fetchedAt) > KeyMaxAge
-	if (err != nil || stale) && ks.refetch.AllowN(ks.cfg.Now(), 1) {
-		if ferr := ks.refresh(ctx); ferr != nil && err != nil {
+	k, found := snap.byKID[kid]
+	stale := len(snap.byKID) > 0 && ks.cfg.Now().Sub(snap.fetchedAt) > keyMaxAge
+	limiter := ks.refetch
+	if len(snap.byKID) == 0 {
+		limiter = ks.retry
+	}
+	if (!found || stale) && limiter.AllowN(ks.cfg.Now(), 1) {
+		ferr := ks.refresh(ctx)
+		if ferr != nil && !found {
 			return verificationKey{}, fmt.Errorf("%w: %w", errJWKSUnavailable, ferr)
 		}
+		if ferr != nil {
+			ks.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "JWKS refresh failed; still using the keys fetched at fetched_at",
+				slog.String("reason", errJWKSUnavailable.code), slog.String("detail", oneLine(ferr)),
+				slog.Time("fetched_at", snap.fetchedAt))
+		}
 		snap = ks.current.Load()
-		k, err = snap.find(kid)
-	}
-	if err != nil && len(snap.all) == 0 {
-		return verificationKey{}, fmt.Errorf("%w: no keys held, next fetch within %s", errJWKSUnavailable, KeyRefreshInterval)
-	}
-	if err != nil {
-		return verificationKey{}, err
-	}
-	return k, k.check(alg)
-}
-
-// find looks a kid up. A token without kid is accepted only when the set
-// holds a single key: trying every key would let any one of them sign.
-func (snap *keySnapshot) find(kid string) (verificationKey, error) {
-	if k, ok := snap.byKID[kid]; ok && kid != "" {
-		return k, nil
+		k, found = snap.byKID[kid]
 	}
 	switch {
-	case kid != "":
-		return verificationKey{}, fmt.Errorf("%w: %.64q", errUnknownKID, kid)
-	case len(snap.all) == 1:
-		return snap.all[0], nil
+	case !found && len(snap.byKID) == 0:
+		return k, fmt.Errorf("%w: no keys held, next fetch within %s", errJWKSUnavailable, noKeysRetryInterval)
+	case !found:
+		return k, fmt.Errorf("%w: %.64q", errUnknownKID, kid)
+	case k.alg != "" && k.alg != signingAlg: // e.g. an RSA key published for PS256 only
+		return k, fmt.Errorf("%w: key %q is for %.16q, not %s", errAlgorithm, k.kid, k.alg, signingAlg)
 	}
-	return verificationKey{}, errMissingKID
-}
-
-// check refuses a key whose type cannot produce the token's alg, or whose
-// JWK names another alg.
-func (k verificationKey) check(alg string) error {
-	fits := false
-	switch pub := k.key.(type) {
-	case *rsa.PublicKey:
-		fits = strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
-	case *ecdsa.PublicKey:
-		fits = alg == map[elliptic.Curve]string{elliptic.P256(): "ES256", elliptic.P384(): "ES384", elliptic.P521(): "ES512"}[pub.Curve]
-	case ed25519.PublicKey:
-		fits = alg == "EdDSA"
-	}
-	if !fits || k.alg != "" && k.alg != alg {
-		return fmt.Errorf("%w: key %q (JWK alg %q) cannot verify %s", errAlgorithm, k.kid, k.alg, alg)
-	}
-	return nil
+	return k, nil
 }
 
 // refresh fetches the JWKS (discovering its URI first if need be) and
@@ -133,7 +127,7 @@ func (k verificationKey) check(alg string) error {
 func (ks *keySet) refresh(ctx context.Context) (err error) {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, ks.cfg.JWKSTimeout)
+	ctx, cancel := context.WithTimeout(ctx, maxJWKSTimeout)
 	defer cancel()
 	if ks.jwksURI == "" {
 		if ks.jwksURI, err = ks.discover(ctx); err != nil {
@@ -147,40 +141,33 @@ func (ks *keySet) refresh(ctx context.Context) (err error) {
 	snap := &keySnapshot{byKID: map[string]verificationKey{}, fetchedAt: ks.cfg.Now()}
 	for _, m := range set.Keys {
 		k, ok := usableKey(m)
-		if _, dup := snap.byKID[k.kid]; !ok || dup {
-			continue // a kid twice is ambiguous: the first usable key with it wins
-		}
-		if k.kid != "" {
+		if _, dup := snap.byKID[k.kid]; ok && !dup { // a kid twice: the first usable key with it wins
 			snap.byKID[k.kid] = k
 		}
-		snap.all = append(snap.all, k)
 	}
-	if len(snap.all) == 0 {
+	if len(snap.byKID) == 0 {
 		return errors.New("fetch JWKS: no usable signing keys in the set")
 	}
 	ks.current.Store(snap)
 	return nil
 }
 
-// usableKey keeps public signature keys only: no symmetric keys (they would
-// be secrets published in a JWKS), no encryption keys (use or key_ops say
-// so), no RSA key under minRSABits.
+// usableKey keeps RSA signature keys of at least minRSABits with a kid
+// (tokens must name their key): no symmetric keys (they would be secrets
+// published in a JWKS), no encryption keys (use or key_ops say so), no EC
+// or OKP keys (they cannot verify RS256).
 func usableKey(m jwkset.JWKMarshal) (verificationKey, bool) {
-	if m.USE != "" && m.USE != jwkset.UseSig || len(m.KEYOPS) > 0 && !slices.Contains(m.KEYOPS, jwkset.KeyOpsVerify) {
+	notForSigning := m.USE != "" && m.USE != jwkset.UseSig ||
+		len(m.KEYOPS) > 0 && !slices.Contains(m.KEYOPS, jwkset.KeyOpsVerify)
+	if m.KID == "" || notForSigning {
 		return verificationKey{}, false
 	}
 	jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
 	if err != nil {
 		return verificationKey{}, false
 	}
-	k := verificationKey{kid: m.KID, alg: m.ALG.String(), key: jwk.Key()}
-	switch pub := k.key.(type) {
-	case *rsa.PublicKey:
-		return k, pub.N.BitLen() >= minRSABits
-	case *ecdsa.PublicKey, ed25519.PublicKey:
-		return k, true
-	}
-	return verificationKey{}, false
+	pub, ok := jwk.Key().(*rsa.PublicKey)
+	return verificationKey{kid: m.KID, alg: m.ALG.String(), key: pub}, ok && pub.N.BitLen() >= minRSABits
 }
 
 // discover reads the JWKS URI from the issuer's OpenID configuration. The
@@ -212,7 +199,7 @@ func (ks *keySet) getJSON(ctx context.Context, url string, v any) error {
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := ks.cfg.HTTPClient.Do(req)
+	resp, err := ks.client.Do(req)
 	if err != nil {
 		return err
 	}

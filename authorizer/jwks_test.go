@@ -1,21 +1,25 @@
 package authorizer
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/example/petstore-oidc/internal/testissuer"
+	"github.com/example/petstore-oidc/internal/testlog"
 )
 
 // jwk is the public JWK of key with the given kid and metadata.
@@ -63,9 +67,10 @@ func signWith(t *testing.T, m jwt.SigningMethod, key any, kid string, claims jwt
 
 func (e *env) heldKIDs() []string {
 	var kids []string
-	for _, k := range e.auth.keys.current.Load().all {
-		kids = append(kids, k.kid)
+	for kid := range e.auth.keys.current.Load().byKID {
+		kids = append(kids, kid)
 	}
+	slices.Sort(kids)
 	return kids
 }
 
@@ -103,8 +108,8 @@ func TestJWKSUseAndKeyOps(t *testing.T) {
 		jwk(t, k, "bare", jwkset.JWKMetadataOptions{}),
 	), nil)
 	e := newEnv(t, func(c *Config) { c.JWKSURI = srv.URL + "/jwks" })
-	if kids := e.heldKIDs(); !slices.Equal(kids, []string{"sig", "ops-verify", "bare"}) {
-		t.Errorf("keys held %v, want sig, ops-verify, bare", kids)
+	if kids := e.heldKIDs(); !slices.Equal(kids, []string{"bare", "ops-verify", "sig"}) {
+		t.Errorf("keys held %v, want bare, ops-verify, sig", kids)
 	}
 	for kid, want := range map[string]string{"enc": "unknown_kid", "ops-encrypt": "unknown_kid", "ops-sign-only": "unknown_kid", "sig": "ok", "ops-verify": "ok", "bare": "ok"} {
 		_, _ = e.authorize("Bearer " + testissuer.SignWith(t, "key-b", kid, e.claims()))
@@ -114,9 +119,8 @@ func TestJWKSUseAndKeyOps(t *testing.T) {
 	}
 }
 
-// Two keys of different types under one kid: the first usable one wins,
-// and a token whose alg needs the other type is refused, never verified
-// with whichever key happens to fit.
+// An EC key beside an RSA key under one kid: the EC key is never held, in
+// either order, and an ES256 token naming that kid is refused for its alg.
 func TestDuplicateKIDAcrossKeyTypes(t *testing.T) {
 	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -125,26 +129,18 @@ func TestDuplicateKIDAcrossKeyTypes(t *testing.T) {
 	rsaKey := testissuer.Key(t, "key-a")
 	rsaJWK := jwk(t, &rsaKey.PublicKey, "dup", jwkset.JWKMetadataOptions{USE: jwkset.UseSig})
 	ecJWK := jwk(t, &ec.PublicKey, "dup", jwkset.JWKMetadataOptions{USE: jwkset.UseSig})
-	both := func(c *Config) { c.Algorithms = []string{"RS256", "ES256"} }
-	for _, tt := range []struct {
-		name         string
-		keys         []jwkset.JWKMarshal
-		rsaOK, ecdOK bool
-	}{
-		{"RSA first", []jwkset.JWKMarshal{rsaJWK, ecJWK}, true, false},
-		{"EC first", []jwkset.JWKMarshal{ecJWK, rsaJWK}, false, true},
-	} {
-		srv := serveJWKS(t, jwksJSON(t, tt.keys...), nil)
-		e := newEnv(t, both, func(c *Config) { c.JWKSURI = srv.URL + "/jwks" })
-		_, errRSA := e.authorize("Bearer " + signWith(t, jwt.SigningMethodRS256, rsaKey, "dup", e.claims()))
-		rsaReason := e.lastDecision()["reason"]
-		_, errEC := e.authorize("Bearer " + signWith(t, jwt.SigningMethodES256, ec, "dup", e.claims()))
-		ecReason := e.lastDecision()["reason"]
-		if (errRSA == nil) != tt.rsaOK || !tt.rsaOK && rsaReason != "algorithm" {
-			t.Errorf("%s: RS256 token: %v (%v)", tt.name, errRSA, rsaReason)
+	for name, keys := range map[string][]jwkset.JWKMarshal{"RSA first": {rsaJWK, ecJWK}, "EC first": {ecJWK, rsaJWK}} {
+		srv := serveJWKS(t, jwksJSON(t, keys...), nil)
+		e := newEnv(t, func(c *Config) { c.JWKSURI = srv.URL + "/jwks" })
+		if held, ok := e.auth.keys.current.Load().byKID["dup"]; !ok || !held.key.Equal(&rsaKey.PublicKey) {
+			t.Errorf("%s: kid dup holds %+v, want the RSA key", name, held)
 		}
-		if (errEC == nil) != tt.ecdOK || !tt.ecdOK && ecReason != "algorithm" {
-			t.Errorf("%s: ES256 token: %v (%v)", tt.name, errEC, ecReason)
+		if _, err := e.authorize("Bearer " + signWith(t, jwt.SigningMethodRS256, rsaKey, "dup", e.claims())); err != nil {
+			t.Errorf("%s: RS256 token: %v (%v)", name, err, e.lastDecision()["reason"])
+		}
+		_, err := e.authorize("Bearer " + signWith(t, jwt.SigningMethodES256, ec, "dup", e.claims()))
+		if reason := e.lastDecision()["reason"]; err == nil || reason != "algorithm" {
+			t.Errorf("%s: ES256 token: %v (%v), want algorithm", name, err, reason)
 		}
 	}
 }
@@ -207,5 +203,93 @@ func TestTokenBase64IsStrict(t *testing.T) {
 	}
 	if _, err := e.authorize("Bearer " + lenient); err == nil || e.lastDecision()["reason"] != "malformed" {
 		t.Errorf("non-canonical base64: err %v reason %v, want malformed", err, e.lastDecision()["reason"])
+	}
+}
+
+// A JWKS of maxDocumentBytes is read; one byte more is refused unread
+// (jwks_unavailable), however valid the keys at its start.
+func TestJWKSOverOneMiBIsRefused(t *testing.T) {
+	body := jwksJSON(t, testissuer.JWKS(t, "key-a").Keys...)
+	for size, ok := range map[int]bool{maxDocumentBytes: true, maxDocumentBytes + 1: false} {
+		srv := serveJWKS(t, body+strings.Repeat(" ", size-len(body)), nil) // JSON allows trailing spaces
+		e := newEnv(t, func(c *Config) { c.JWKSURI = srv.URL + "/jwks" })
+		_, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil))
+		if (err == nil) != ok || !ok && e.lastDecision()["reason"] != "jwks_unavailable" {
+			t.Errorf("a JWKS of %d bytes: err %v reason %v, want allowed %v", size, err, e.lastDecision()["reason"], ok)
+		}
+	}
+}
+
+// Discovery's jwks_uri must be a URL the configuration itself could name:
+// https, or plain http on loopback. A document pointing the keys at plain
+// http elsewhere is refused before anything is fetched from it.
+func TestDiscoveredJWKSURIMustUseHTTPS(t *testing.T) {
+	idp := testissuer.New(t, "key-a")
+	var jwksURI string
+	var fetched atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/openid-configuration" {
+			fetched.Add(1)
+			http.NotFound(w, r)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": "http://" + r.Host, "jwks_uri": jwksURI})
+	}))
+	t.Cleanup(srv.Close)
+	for uri, ok := range map[string]bool{
+		idp.URL + "/jwks":                 true, // loopback http
+		"http://keys.example.com/jwks":    false,
+		"ftp://127.0.0.1/jwks":            false,
+		"//keys.example.com/jwks":         false,
+		"http://user:pw@127.0.0.1/jwks":   false,
+		"http://host.docker.internal/key": false, // not under sam local
+	} {
+		jwksURI = uri
+		e := &env{t: t, idp: idp, clock: newClock(), logs: &testlog.Buffer{}}
+		e.start(func(c *Config) { c.Issuer, c.JWKSURI = srv.URL, "" })
+		claims := e.claims()
+		claims["iss"] = srv.URL
+		_, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", claims, nil))
+		if (err == nil) != ok {
+			t.Errorf("jwks_uri %s: err %v (%v), want allowed %v", uri, err, e.lastDecision()["detail"], ok)
+		}
+		if !ok && (e.lastDecision()["reason"] != "jwks_unavailable" || !strings.Contains(e.logs.String(), "jwks_uri")) {
+			t.Errorf("jwks_uri %s: reason %v, log %s", uri, e.lastDecision()["reason"], e.logs.String())
+		}
+	}
+	if n := fetched.Load(); n != 0 {
+		t.Errorf("%d requests besides discovery", n)
+	}
+}
+
+// A redirect to another https host is followed: an IdP may serve its keys
+// from a CDN, and https authenticates that host. Each hop must be a URL the
+// configuration could name, at most 3 of them (TestJWKSRedirects).
+func TestJWKSRedirectToAnotherHTTPSHost(t *testing.T) {
+	body := jwksJSON(t, testissuer.JWKS(t, "key-a").Keys...)
+	keys := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Host != "keys.example.com" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(keys.Close)
+	origin := httptest.NewTLSServer(http.RedirectHandler("https://keys.example.com/jwks", http.StatusFound))
+	t.Cleanup(origin.Close)
+	e := newEnv(t, func(c *Config) { c.JWKSURI = origin.URL + "/jwks" }) // its cold start fails: the test CA is unknown
+	// Trust the test CA (it also names *.example.com), and send
+	// keys.example.com to the keys server.
+	transport := origin.Client().Transport.(*http.Transport).Clone()
+	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr == "keys.example.com:443" {
+			addr = keys.Listener.Addr().String()
+		}
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
+	e.auth.keys.client.Transport = transport
+	e.clock.Advance(noKeysRetryInterval)
+	if _, err := e.authorize("Bearer " + testissuer.Sign(t, "key-a", e.claims(), nil)); err != nil {
+		t.Fatalf("JWKS behind a redirect to another https host: %v (%v)", err, e.lastDecision()["detail"])
 	}
 }

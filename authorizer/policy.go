@@ -29,7 +29,8 @@ func (r RouteRule) permits(scopes []string) bool {
 
 var pathParam = regexp.MustCompile(`\{[^}]*\}`)
 
-var ruleMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"}
+// httpMethods are the methods a rule may name; ANY (or *) stands for each.
+var httpMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
 // resources are the rule's parts of execute-api ARNs, one per spelling of
 // the path that API Gateway routes to the rule's resource. It routes
@@ -42,7 +43,7 @@ func (r RouteRule) resources() []string {
 	path := pathParam.ReplaceAllString(r.Path[1:], "*") // {petId}, {proxy+}
 	methods := []string{r.Method}
 	if r.Method == "*" {
-		methods = ruleMethods[:len(ruleMethods)-1]
+		methods = httpMethods
 	}
 	var out []string
 	for _, m := range methods {
@@ -71,13 +72,17 @@ func ParseRouteRules(s string) ([]RouteRule, error) {
 		if method == "ANY" {
 			method = "*"
 		}
-		if !slices.Contains(ruleMethods, method) {
-			return nil, fmt.Errorf("rule %q: method must be one of %s or ANY", raw, strings.Join(ruleMethods[:7], ", "))
+		if method != "*" && !slices.Contains(httpMethods, method) {
+			return nil, fmt.Errorf("rule %q: method must be one of %s or ANY", raw, strings.Join(httpMethods, ", "))
 		}
 		if !rulePath.MatchString(m[2]) {
 			return nil, fmt.Errorf("rule %q: path %q must start with / and have no empty segment; a segment is a {param} or of A-Z a-z 0-9 - . _ ~ *", raw, m[2])
 		}
-		rules = append(rules, RouteRule{Method: method, Path: m[2], Scopes: strings.Fields(m[3])})
+		scopes := strings.FieldsFunc(m[3], func(r rune) bool { return r == ' ' })
+		if i := slices.IndexFunc(scopes, func(s string) bool { return !isScopeToken(s) }); i >= 0 {
+			return nil, fmt.Errorf("rule %q: scope %q is not one of RFC 6749's scope-tokens (printable ASCII but space, quote and backslash)", raw, scopes[i])
+		}
+		rules = append(rules, RouteRule{Method: method, Path: m[2], Scopes: scopes})
 	}
 	if len(rules) == 0 {
 		return nil, errors.New("no route rules: at least one \"METHOD /path=scope\" is needed")
@@ -109,22 +114,43 @@ func stageARN(arn string) (string, error) {
 // permit, an explicit Deny for the others. API Gateway caches the policy per
 // token and reuses it for every route, so a policy naming only the invoked
 // method would wrongly refuse the token's next call elsewhere.
+//
+// The method ARN holds the path decoded (docs/architecture.md). Were a
+// percent-escape ever kept ("GET/pets/1/%73ecret"), a wildcard Allow
+// ("GET/pets/*") would match that spelling of a denied route, which no Deny
+// names and no finite list could. So, failing closed, each method on which
+// the token is denied a route also denies every method ARN holding a "%";
+// the backend's own scope check stays the second guard.
 func buildPolicy(stageARN string, rules []RouteRule, scopes []string) events.APIGatewayCustomAuthorizerPolicy {
-	var allow, deny []string
+	var allow, deny, escaped []string
 	for _, r := range rules {
 		for _, res := range r.resources() {
 			if r.permits(scopes) {
 				allow = append(allow, stageARN+"/"+res)
-			} else if deny = append(deny, stageARN+"/"+res); strings.HasSuffix(res, "/") {
-				deny = append(deny, stageARN+"/"+res+"/*") // more trailing slashes, should a method ARN keep them
+				continue
+			}
+			deny = append(deny, stageARN+"/"+res)
+			if strings.HasSuffix(res, "/") { // more trailing slashes, should a method ARN keep them
+				deny = append(deny, stageARN+"/"+res+"/*")
+			}
+			method, _, _ := strings.Cut(res, "/")
+			if e := stageARN + "/" + method + "/*%*"; !slices.Contains(escaped, e) {
+				escaped = append(escaped, e)
 			}
 		}
 	}
+	deny = append(deny, escaped...)
+	// Allow first: the handler reads the outcome from the first statement.
 	p := events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17"}
-	for _, st := range []events.IAMPolicyStatement{{Effect: "Allow", Resource: allow}, {Effect: "Deny", Resource: deny}} {
-		if st.Action = []string{"execute-api:Invoke"}; len(st.Resource) > 0 {
-			p.Statement = append(p.Statement, st) // Allow first: the handler logs the first's effect
-		}
+	if len(allow) > 0 {
+		p.Statement = append(p.Statement, statement("Allow", allow))
+	}
+	if len(deny) > 0 {
+		p.Statement = append(p.Statement, statement("Deny", deny))
 	}
 	return p
+}
+
+func statement(effect string, resources []string) events.IAMPolicyStatement {
+	return events.IAMPolicyStatement{Effect: effect, Action: []string{"execute-api:Invoke"}, Resource: resources}
 }

@@ -57,8 +57,13 @@ func TestBuildPolicyShape(t *testing.T) {
 		t.Errorf("allow %+v", allow)
 	}
 	wantDeny := []string{stage + "/POST/pets", stage + "/POST/pets/", stage + "/POST/pets//*"}
-	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"} {
+	methods := []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+	for _, m := range methods {
 		wantDeny = append(wantDeny, stage+"/"+m+"/admin/*")
+	}
+	wantDeny = append(wantDeny, stage+"/POST/*%*", stage+"/GET/*%*")
+	for _, m := range methods[2:] {
+		wantDeny = append(wantDeny, stage+"/"+m+"/*%*")
 	}
 	if deny.Effect != "Deny" || strings.Join(deny.Resource, ",") != strings.Join(wantDeny, ",") {
 		t.Errorf("deny %+v", deny)
@@ -104,7 +109,8 @@ func TestParseRouteRules(t *testing.T) {
 			t.Errorf("rule %d = %q, want %q", i, r, want[i])
 		}
 	}
-	for _, bad := range []string{"", " , ", "GET /pets", "FETCH /pets=x", "GET pets=x", "GET /pets?x=1=y", "GET=x", "GET /a b=x", "GET /pets/=x", "GET /pets//toys=x", "GET //=x"} {
+	for _, bad := range []string{"", " , ", "GET /pets", "FETCH /pets=x", "GET pets=x", "GET /pets?x=1=y", "GET=x", "GET /a b=x", "GET /pets/=x", "GET /pets//toys=x", "GET //=x",
+		"GET /pets=pets:read\u00a0admin", "GET /pets=pets:read\tadmin", `GET /pets=pets:"read"`, "GET /pets=caf\u00e9"} { // scopes: RFC 6749's characters
 		if _, err := ParseRouteRules(bad); err == nil {
 			t.Errorf("ParseRouteRules(%q) accepted", bad)
 		}
@@ -159,6 +165,14 @@ func TestDeniedRouteUnderEverySpelling(t *testing.T) {
 		{"pets/1/secret///", gateway.ExplicitDeny}, // were every slash kept
 		{"pets//1/secret", gateway.ExplicitDeny},   // were every slash kept
 		{"pets/1//secret//", gateway.ExplicitDeny}, // were every slash kept
+		// Were percent-escapes kept as sent, no finite Deny list could name
+		// every spelling; a "%" anywhere is refused on GET for this token.
+		{"pets/1/%73ecret", gateway.ExplicitDeny},
+		{"pets/1/%73%65%63%72%65%74/", gateway.ExplicitDeny},
+		{"pets/1/s%65cret", gateway.ExplicitDeny},
+		{"pets/1%2Fsecret", gateway.ExplicitDeny},
+		{"pets/1/%2573ecret", gateway.ExplicitDeny},
+		{"pets/a%20b", gateway.ExplicitDeny}, // the price: an allowed route's escaped spelling too
 		{"pets", gateway.Allow},
 		{"pets/", gateway.Allow},
 		{"pets/1", gateway.Allow},
@@ -178,6 +192,14 @@ func TestDeniedRouteUnderEverySpelling(t *testing.T) {
 			t.Errorf("admin, GET /%s: %v (%v), want Allow", tt.path, got, err)
 		}
 	}
+	// An escape in a rule's literal part matches no Allow at all.
+	arn := stage + "/GET/p%65ts/1/secret"
+	if got, _ := gateway.Evaluate(reader, arn); got != gateway.ExplicitDeny {
+		t.Errorf("pets:read, %s: %v, want ExplicitDeny", arn, got)
+	}
+	if got, _ := gateway.Evaluate(admin, arn); got != gateway.ImplicitDeny {
+		t.Errorf("admin, %s: %v, want ImplicitDeny", arn, got)
+	}
 }
 
 // The read-only token's policy that docs/authorizer.md shows, whole.
@@ -193,7 +215,7 @@ func TestReadOnlyPolicyDocument(t *testing.T) {
 	const arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/Prod/"
 	want := `{"Version":"2012-10-17","Statement":[` +
 		`{"Action":["execute-api:Invoke"],"Effect":"Allow","Resource":["` + arn + `GET/pets","` + arn + `GET/pets/","` + arn + `GET/pets/*","` + arn + `GET/me","` + arn + `GET/me/"]},` +
-		`{"Action":["execute-api:Invoke"],"Effect":"Deny","Resource":["` + arn + `POST/pets","` + arn + `POST/pets/","` + arn + `POST/pets//*"]}]}`
+		`{"Action":["execute-api:Invoke"],"Effect":"Deny","Resource":["` + arn + `POST/pets","` + arn + `POST/pets/","` + arn + `POST/pets//*","` + arn + `POST/*%*"]}]}`
 	if string(got) != want {
 		t.Errorf("policy\n got %s\nwant %s", got, want)
 	}

@@ -2,7 +2,6 @@ package authorizer
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,11 +20,11 @@ type identity struct {
 	scopes                   []string
 }
 
-// verify checks a token with golang-jwt's parser: alg on the allow-list;
-// the key from the JWKS by kid (never from jwk, jku, x5u or x5c headers)
-// and of a type that suits alg; the signature; exp, nbf, iat and iss; then,
-// here, aud, the token type and sub. An error wraps an errXxx reason; the
-// identity holds the kid, and the subject once the signature held.
+// verify checks a token with golang-jwt's parser (alg RS256; the key by kid
+// from the JWKS only, never from jwk, jku, x5u or x5c headers; signature;
+// exp, nbf, iat, iss), then aud, the token type and sub. An error wraps an
+// errXxx reason; the identity holds the kid, and the subject once the
+// signature held.
 func (a *Authorizer) verify(ctx context.Context, token string) (identity, error) {
 	var claims accessClaims
 	var id identity
@@ -34,7 +33,7 @@ func (a *Authorizer) verify(ctx context.Context, token string) (identity, error)
 			return nil, err
 		}
 		id.keyID, _ = t.Header["kid"].(string)
-		k, err := a.keys.key(ctx, id.keyID, t.Method.Alg())
+		k, err := a.keys.key(ctx, id.keyID)
 		return k.key, err
 	})
 	var ours *reasonError
@@ -44,14 +43,14 @@ func (a *Authorizer) verify(ctx context.Context, token string) (identity, error)
 		return id, err
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return id, fmt.Errorf("%w: %v", errMalformed, err)
-	case tok != nil && (tok.Method == nil || !slices.Contains(a.cfg.Algorithms, tok.Method.Alg())):
+	case tok != nil && (tok.Method == nil || tok.Method.Alg() != signingAlg):
 		return id, fmt.Errorf("%w: alg %.16q", errAlgorithm, tok.Header["alg"])
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return id, errSignature
 	default:
 		return id, fmt.Errorf("%w: %v", errMalformed, err)
 	}
-	id.subject, id.scopes, id.clientID = claims.Subject, claims.scopes(), claims.clientID()
+	id.subject, id.scopes, id.clientID = claims.Subject, claims.scopes(), claims.ClientID
 	switch {
 	case err == nil:
 	case claims.ExpiresAt == nil:
@@ -74,6 +73,10 @@ func (a *Authorizer) verify(ctx context.Context, token string) (identity, error)
 	return id, nil
 }
 
+// accessTokenTypes are the typ header values of an access token (RFC 9068
+// section 2.1, or plain JWT), compared in lower case.
+var accessTokenTypes = []string{"jwt", "at+jwt", "application/at+jwt"}
+
 // checkHeader refuses what golang-jwt lets through: critical extensions
 // (RFC 7515 section 4.1.11: we implement none, so any crit is refused), a
 // non-string kid, and a typ that says the token is no access token.
@@ -86,8 +89,16 @@ func checkHeader(h map[string]any) error {
 			return fmt.Errorf("%w: kid is not a string", errMalformed)
 		}
 	}
-	if typ, ok := h["typ"]; ok && !slices.Contains([]string{"jwt", "at+jwt", "application/at+jwt"}, strings.ToLower(fmt.Sprint(typ))) {
-		return fmt.Errorf("%w: typ %.32q", errTokenType, fmt.Sprint(typ))
+	typ, ok := h["typ"]
+	if !ok {
+		return nil
+	}
+	s, isString := typ.(string)
+	if !isString {
+		return fmt.Errorf("%w: typ is not a string", errMalformed)
+	}
+	if !slices.Contains(accessTokenTypes, strings.ToLower(s)) {
+		return fmt.Errorf("%w: typ %.32q", errTokenType, s)
 	}
 	return nil
 }
@@ -116,13 +127,10 @@ func (a *Authorizer) checkAudience(c *accessClaims) error {
 // RegisteredClaims.
 type accessClaims struct {
 	jwt.RegisteredClaims
-	Scope    jwt.ClaimStrings // RFC 9068 "scope": space-separated string (some IdPs: array)
-	Scp      jwt.ClaimStrings // Okta, Entra ID "scp": array or space-separated string
-	ClientID string           // RFC 9068, Auth0, Cognito "client_id"
-	AZP      string           // Auth0, Entra ID v2 "azp": authorized party
-	CID      string           // Okta "cid"
-	AppID    string           // Entra ID v1 "appid"
-	TokenUse string           // Cognito "token_use": "access" or "id"
+	Scope    scopeClaim // RFC 9068 "scope": space-separated string (some IdPs: array)
+	Scp      scopeClaim // Okta "scp": array; Entra ID: space-separated string
+	ClientID string     // RFC 9068, Auth0, Cognito "client_id"
+	TokenUse string     // Cognito "token_use": "access" or "id"
 }
 
 // UnmarshalJSON reads the payload by exact member names (RFC 7519 section
@@ -136,16 +144,23 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*c = accessClaims{}
-	// jwt.ClaimStrings reads a string or an array of strings, each whole.
-	fields := map[string]any{"iss": &c.Issuer, "sub": &c.Subject, "aud": &c.Audience, "scope": &c.Scope, "scp": &c.Scp,
-		"client_id": &c.ClientID, "azp": &c.AZP, "cid": &c.CID, "appid": &c.AppID, "token_use": &c.TokenUse}
+	// jwt.ClaimStrings (aud) reads a string or an array of strings, each whole.
+	fields := map[string]any{
+		"iss": &c.Issuer, "sub": &c.Subject, "aud": &c.Audience, "scope": &c.Scope, "scp": &c.Scp,
+		"client_id": &c.ClientID, "token_use": &c.TokenUse,
+	}
 	dates := map[string]**jwt.NumericDate{"exp": &c.ExpiresAt, "nbf": &c.NotBefore, "iat": &c.IssuedAt}
 	for name, raw := range members {
 		switch {
 		case fields[name] != nil:
 			err = json.Unmarshal(raw, fields[name])
-		case dates[name] != nil:
-			*dates[name], err = numericDate(raw)
+		case dates[name] != nil: // a JSON number, never a string (jwt.NumericDate would take "1700000000")
+			var v *float64
+			if err = json.Unmarshal(raw, &v); err != nil || v != nil && math.Abs(*v) > 1e13 {
+				err = errors.New("want a number of seconds, under 1e13")
+			} else if v != nil {
+				*dates[name] = jwt.NewNumericDate(time.UnixMilli(int64(*v * 1000)))
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("claim %q: %w", name, err)
@@ -184,31 +199,40 @@ func objectMembers(b []byte) (map[string]json.RawMessage, error) {
 	return members, nil
 }
 
-// numericDate reads exp, nbf or iat: a JSON number of seconds, never a
-// string (jwt.NumericDate would accept "1700000000").
-func numericDate(raw json.RawMessage) (*jwt.NumericDate, error) {
-	var v *float64
-	if err := json.Unmarshal(raw, &v); err != nil || v != nil && math.Abs(*v) > 1e13 {
-		return nil, errors.New("want a number of seconds, under 1e13")
+// scopeClaim is a scope or scp claim as the IdP wrote it: a string holds
+// scope-tokens separated by single spaces (RFC 6749 section 3.3, RFC 9068
+// section 2.2.3), and each element of an array is one scope-token, whole.
+type scopeClaim []string
+
+func (s *scopeClaim) UnmarshalJSON(b []byte) error {
+	var one *string
+	if json.Unmarshal(b, &one) == nil {
+		if *s = nil; one != nil {
+			*s = strings.Split(*one, " ") // on SP only: no tab, NBSP or other Unicode space
+		}
+		return nil
 	}
-	if v == nil {
-		return nil, nil
-	}
-	return jwt.NewNumericDate(time.UnixMilli(int64(*v * 1000))), nil
+	var many jwt.ClaimStrings // an array of strings only: no null, number or object
+	err := json.Unmarshal(b, &many)
+	*s = scopeClaim(many)
+	return err
 }
 
-// scopes merges scope and scp, each value of which may hold several
-// space-separated scopes, without duplicates, in order.
+// scopes merges scope and scp without duplicates, in order. A value that is
+// not a scope-token (one or more of %x21 / %x23-5B / %x5D-7E: no space of
+// any kind, no quote, no backslash) is dropped, never split further, so the
+// authorizer grants no scope the IdP did not spell exactly.
 func (c *accessClaims) scopes() []string {
 	var out []string
-	for _, s := range strings.Fields(strings.Join(slices.Concat(c.Scope, c.Scp), " ")) {
-		if !slices.Contains(out, s) {
+	for _, s := range slices.Concat(c.Scope, c.Scp) {
+		if isScopeToken(s) && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// clientID is the OAuth client the token was issued to, by whichever claim
-// the IdP uses for it.
-func (c *accessClaims) clientID() string { return cmp.Or(c.ClientID, c.AZP, c.CID, c.AppID) }
+func isScopeToken(s string) bool {
+	outside := func(r rune) bool { return r < 0x21 || r > 0x7e || r == '"' || r == '\\' }
+	return s != "" && !strings.ContainsFunc(s, outside)
+}

@@ -1,9 +1,9 @@
 package webclient
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -19,21 +19,34 @@ import (
 // client secret (any secret id works: an ARN or a name).
 const EnvClientSecretARN = "CLIENT_SECRET_ARN"
 
-// clientCredentials is the secret's JSON: {"client_secret": "..."}, and
-// optionally "client_id" (a template that creates the provider's app
-// client can put both in one secret).
-type clientCredentials struct {
+// EnvSettingsSecret names a Secrets Manager secret (a name or an ARN) that
+// holds settings the deployment knows only after the function exists:
+// template.yaml writes its WebClientSettings there, with the API's URL and,
+// with the stack's own user pool, the app client's id and secret and the
+// sign-out URL.
+const EnvSettingsSecret = "SETTINGS_SECRET"
+
+// secretSettings is a secret's JSON: {"client_secret": "..."}, and
+// optionally "client_id", "api_url" and "logout_url" (a template that
+// creates the provider's app client can put all of them in one secret).
+type secretSettings struct {
 	ClientSecret string `json:"client_secret"`
 	ClientID     string `json:"client_id"`
+	APIURL       string `json:"api_url"`
+	LogoutURL    string `json:"logout_url"`
 }
 
 // ConfigFromAWS is ConfigFromEnv for a deployed web client: the client
 // secret is read once from Secrets Manager (CLIENT_SECRET_ARN; the value
-// never sits in the environment), and the sessions are in the DynamoDB
-// table SESSIONS_TABLE. The AWS SDK finds its region, credentials and any
-// non-AWS endpoint (AWS_ENDPOINT_URL_SECRETS_MANAGER,
-// AWS_ENDPOINT_URL_DYNAMODB) the standard way. Unless needURL, BASE_URL
-// and REDIRECT_URL may both be missing (see LambdaHandler).
+// never sits in the environment), settings the deployment writes late from
+// SETTINGS_SECRET, and the sessions are in the DynamoDB table
+// SESSIONS_TABLE. A value of a secret fills the variable of the same
+// meaning (client_id CLIENT_ID, api_url API_URL, logout_url LOGOUT_URL);
+// the variable may repeat it, never contradict it. The AWS SDK finds its
+// region, credentials and any non-AWS endpoint
+// (AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_DYNAMODB) the
+// standard way. Unless needURL, BASE_URL and REDIRECT_URL may both be
+// missing (see LambdaHandler).
 func ConfigFromAWS(ctx context.Context, getenv func(string) string, needURL bool) (Config, error) {
 	overlay := map[string]string{}
 	var awsCfg *aws.Config
@@ -50,24 +63,41 @@ func ConfigFromAWS(ctx context.Context, getenv func(string) string, needURL bool
 		awsCfg = &c
 		return c, nil
 	}
-	if arn := getenv(EnvClientSecretARN); arn != "" {
-		if getenv("CLIENT_SECRET") != "" {
-			return Config{}, errors.New("set CLIENT_SECRET_ARN or CLIENT_SECRET, not both")
+	for _, src := range []struct {
+		env        string
+		needSecret bool
+	}{{EnvClientSecretARN, true}, {EnvSettingsSecret, false}} {
+		id := getenv(src.env)
+		if id == "" {
+			continue
 		}
 		c, err := loadAWS()
 		if err != nil {
 			return Config{}, err
 		}
-		creds, err := readClientCredentials(ctx, secretsmanager.NewFromConfig(c), arn)
+		settings, err := readSecretSettings(ctx, secretsmanager.NewFromConfig(c), src.env, id, src.needSecret)
 		if err != nil {
 			return Config{}, err
 		}
-		overlay["CLIENT_SECRET"] = creds.ClientSecret
-		if creds.ClientID != "" {
-			if id := getenv("CLIENT_ID"); id != "" && id != creds.ClientID {
-				return Config{}, fmt.Errorf("CLIENT_ID %q differs from the client_id of the secret %s", id, arn)
+		for _, f := range []struct{ name, env, value string }{
+			{"client_secret", "CLIENT_SECRET", settings.ClientSecret},
+			{"client_id", "CLIENT_ID", settings.ClientID},
+			{"api_url", "API_URL", settings.APIURL},
+			{"logout_url", "LOGOUT_URL", settings.LogoutURL},
+		} {
+			if f.value == "" {
+				continue
 			}
-			overlay["CLIENT_ID"] = creds.ClientID
+			if f.env == "CLIENT_SECRET" && getenv("CLIENT_SECRET") != "" {
+				return Config{}, fmt.Errorf("set %s or CLIENT_SECRET, not both", src.env)
+			}
+			if v := cmp.Or(overlay[f.env], getenv(f.env)); v != "" && v != f.value {
+				if f.env == "CLIENT_SECRET" {
+					return Config{}, fmt.Errorf("the secrets of %s and %s hold different client secrets", EnvClientSecretARN, EnvSettingsSecret)
+				}
+				return Config{}, fmt.Errorf("%s %q differs from the %s of the secret %s", f.env, v, f.name, id)
+			}
+			overlay[f.env] = f.value
 		}
 	}
 	env := func(k string) string {
@@ -90,21 +120,21 @@ func ConfigFromAWS(ctx context.Context, getenv func(string) string, needURL bool
 	return cfg, nil
 }
 
-// readClientCredentials reads the secret once, within 5 seconds. Errors
-// name the secret, never its value.
-func readClientCredentials(ctx context.Context, client *secretsmanager.Client, id string) (clientCredentials, error) {
+// readSecretSettings reads the secret of the variable env once, within 5
+// seconds. Errors name the secret, never its value.
+func readSecretSettings(ctx context.Context, client *secretsmanager.Client, env, id string, needSecret bool) (secretSettings, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
 	if err != nil {
-		return clientCredentials{}, fmt.Errorf("%s %s: %w", EnvClientSecretARN, id, err)
+		return secretSettings{}, fmt.Errorf("%s %s: %w", env, id, err)
 	}
-	var creds clientCredentials
-	if out.SecretString == nil || json.Unmarshal([]byte(*out.SecretString), &creds) != nil {
-		return clientCredentials{}, fmt.Errorf(`%s %s: the secret is not JSON like {"client_secret": "..."}`, EnvClientSecretARN, id)
+	var settings secretSettings
+	if out.SecretString == nil || json.Unmarshal([]byte(*out.SecretString), &settings) != nil {
+		return secretSettings{}, fmt.Errorf(`%s %s: the secret is not JSON like {"client_secret": "..."}`, env, id)
 	}
-	if creds.ClientSecret == "" {
-		return clientCredentials{}, fmt.Errorf(`%s %s: the secret has no "client_secret"`, EnvClientSecretARN, id)
+	if needSecret && settings.ClientSecret == "" {
+		return secretSettings{}, fmt.Errorf(`%s %s: the secret has no "client_secret"`, env, id)
 	}
-	return creds, nil
+	return settings, nil
 }

@@ -1,7 +1,9 @@
 // Command webclient is the PetStore web client (logical id "WebClient" in
 // template.yaml). In Lambda it serves function URL events through
-// webclient.LambdaHandler, its client secret read once from Secrets Manager
-// (CLIENT_SECRET_ARN) and its sessions in DynamoDB (SESSIONS_TABLE).
+// webclient.LambdaHandler, its client secret and the settings the stack
+// writes after it (API URL; app client, with the stack's own user pool)
+// read once from Secrets Manager (CLIENT_SECRET_ARN, SETTINGS_SECRET) and
+// its sessions in DynamoDB (SESSIONS_TABLE).
 // Elsewhere it is a plain HTTP server on LISTEN_ADDR (default
 // localhost:8080), stopped by SIGINT or SIGTERM, configured by ISSUER,
 // CLIENT_ID, CLIENT_SECRET (or CLIENT_SECRET_ARN), BASE_URL or

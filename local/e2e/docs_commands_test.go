@@ -39,6 +39,7 @@ var skipReasons = []struct{ prefix, why string }{
 	{"go run ./cmd/local -dynamodb-endpoint", "needs DynamoDB Local on port 8000; TestPetsOnAnExternalEndpoint (local/stack) starts the stack twice on one external endpoint"},
 	{"aws dynamodb ", "needs a deployment on AWS"},
 	{"aws secretsmanager ", "stores the web client's secret in an AWS account; TestConfigFromAWSReadsTheSecret (webclient) and the WebClient bootstrap test read such a secret from a stand-in Secrets Manager"},
+	{"aws cognito-idp ", "needs a deployment on AWS with the stack's own user pool; TestCognitoOutputs (local/samtemplate) checks the commands the outputs give"},
 	{"make deploy", "deploys to AWS with the SAM CLI"},
 	{"make test", "is the test suite this test is part of"},
 	{"make bench", "runs benchmarks for minutes"},

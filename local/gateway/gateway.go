@@ -386,9 +386,9 @@ func invoke[Req, Resp any](ctx context.Context, h func(context.Context, Req) (Re
 }
 
 // callFunction invokes the integration as invoke does, but on the request's
-// own goroutine: a handoff to another goroutine on every request cost the
-// gateway a fifth of its throughput (make loadtest: 1.31x the direct cost
-// without it, 1.68x with it). The deadline is the context's; an answer
+// own goroutine, sparing every request a handoff to another goroutine
+// (`make loadtest` measures the gateway against the router served
+// directly). The deadline is the context's; an answer
 // that comes after it is refused as a timeout, as API Gateway would have
 // given up by then, but a function that ignores its context holds the
 // request until it returns (docs/local.md lists this difference).

@@ -18,8 +18,8 @@ import (
 	"github.com/example/petstore-oidc/local/samtemplate"
 )
 
-// The method ARN names the path as API Gateway routes it: runs of slashes
-// collapsed, a trailing slash kept.
+// The method ARN names the path as API Gateway routes it: percent-escapes
+// decoded, runs of slashes collapsed, a trailing slash kept.
 func TestMethodARNFromThePath(t *testing.T) {
 	var got []string
 	api := samtemplate.RestAPI{
@@ -55,6 +55,8 @@ func TestMethodARNFromThePath(t *testing.T) {
 		"//Prod/pets/1":    stage + "pets/1",
 		"/pets/%2F1":       stage + "pets/1", // the decoded path, as routed
 		"/pets/1/%2F%2F/":  stage + "pets/1/",
+		"/pets/%31":        stage + "pets/1", // escapes decoded
+		"/p%65ts/1%2F":     stage + "pets/1/",
 		"/pets/abc-7/":     stage + "pets/abc-7/",
 		"/pets/1?x=/a//b/": stage + "pets/1",
 	} {
@@ -135,6 +137,7 @@ func TestDeniedRouteUnderEverySpelling(t *testing.T) {
 		"/pets/1/secret", "/pets/1/secret/", "/pets/1/secret//", "/pets/1/secret///",
 		"/pets//1/secret", "/pets/1//secret/", "//pets/1/secret", "/Prod/pets/1/secret/",
 		"/Prod//pets/1/secret//", "/pets/1/secret%2F", "/pets/abc-7/secret/",
+		"/pets/1/%73ecret", "/pets/1/%73%65%63%72%65%74/", "/pets/1/s%65cret", "/pets/1%2Fsecret", "/p%65ts/1/secret",
 	}
 	beside := []string{
 		"/pets", "/pets/", "/pets//", "/pets/1", "/pets/1/", "/pets/1//", "/Prod/pets/1/",

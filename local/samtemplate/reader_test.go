@@ -39,6 +39,19 @@ Resources:
           IF: !If [IsProd, prod-value, dev-value]
           IF_NESTED: !If [Either, !Sub "x${Stage}", y]
           GONE: !If [IsProd, x, !Ref AWS::NoValue]
+          SELECT: !Select [1, !Split ["/", !Sub "a/${Stage}/c"]]
+          SELECT_LONG: {"Fn::Select": ["0", [x, y]]}
+          DOMAIN: !Ref Domain
+          POOL_ARN: !GetAtt Pool.Arn
+          CLIENT_SECRET: !GetAtt Client.ClientSecret
+  Pool:
+    Type: AWS::Cognito::UserPool
+  Client:
+    Type: AWS::Cognito::UserPoolClient
+  Domain:
+    Type: AWS::Cognito::UserPoolDomain
+    Properties:
+      Domain: !Sub "prefix-${Stage}"
   OnlyInProd:
     Type: AWS::Logs::LogGroup
     Condition: IsProd
@@ -62,6 +75,8 @@ Outputs:
 		"REF": "Beta", "TTL": "300", "RESOURCE": "Fn", "ARN": arn, "ARN_LONG": arn,
 		"SUB":      "Beta/us-east-1/Fn/" + arn + "/${Literal}",
 		"SUB_VARS": "300-Beta", "JOIN": "a,Beta,3", "IF": "dev-value", "IF_NESTED": "xBeta",
+		"SELECT": "Beta", "SELECT_LONG": "x", "DOMAIN": "prefix-Beta", "POOL_ARN": userPoolARNPrefix + "Pool",
+		"CLIENT_SECRET": "local-client-secret-of-Client",
 	}
 	for k, v := range want {
 		if fn.Environment[k] != v {
@@ -186,6 +201,13 @@ func TestRefusals(t *testing.T) {
 		{"unsupported Globals section", "Globals:\n  HttpApi: {}\n" + fn, "Globals.HttpApi: not supported here", nil},
 		{"unsupported Globals property", "Globals:\n  Function:\n    Events: {}\n" + fn, "Globals.Function.Events: not supported here", nil},
 		{"duplicate key", fn + "      CodeUri: a\n      CodeUri: b\n", "Resources.Fn.Properties.CodeUri (line 6): duplicate key", nil},
+		{"Select out of range", fn + "      CodeUri: !Select [2, [a, b]]\n", "Fn::Select: want a list of more than 2 values", nil},
+		{"Select with a bad index", fn + "      CodeUri: !Select [-1, [a, b]]\n", "Fn::Select: the index is not a number from 0", nil},
+		{"Split of a list", fn + "      CodeUri: !Split [\",\", [a]]\n", "Fn::Split: want a string to split", nil},
+		{"a rule that fails", "Parameters:\n  P: {Type: String, Default: \"\"}\nRules:\n  R:\n    RuleCondition: !Equals [!Ref P, \"\"]\n    Assertions:\n      - Assert: !Not [!Equals [!Ref P, \"\"]]\n        AssertDescription: P is required\n" + fn,
+			"Rules.R: the parameters break the rule: P is required", nil},
+		{"a rule without assertions", "Rules:\n  R: {}\n" + fn, "Rules.R.Assertions: want a list", nil},
+		{"an unknown rule key", "Rules:\n  R: {Assertions: [], Other: x}\n" + fn, "Rules.R.Other: not supported here", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,7 +16,7 @@ var pseudoParameters = map[string]string{
 	"AWS::Partition": "aws",
 	"AWS::URLSuffix": "amazonaws.com",
 	"AWS::StackName": "local",
-	"AWS::StackId":   "arn:aws:cloudformation:us-east-1:123456789012:stack/local/local",
+	"AWS::StackId":   "arn:aws:cloudformation:us-east-1:123456789012:stack/local/5e1fc0de-0000-4000-8000-000000000000",
 }
 
 // noValue is what Ref AWS::NoValue resolves to: the property is removed.
@@ -145,6 +145,51 @@ func (r *resolver) intrinsic(name string, arg any, path string) (any, error) {
 			return r.resolve(l[1], path)
 		}
 		return r.resolve(l[2], path)
+	case "Fn::Select":
+		l, ok := arg.([]any)
+		if !ok || len(l) != 2 {
+			return nil, errors.New("want [index, [values]]")
+		}
+		index, err := r.resolve(l[0], path)
+		if err != nil {
+			return nil, err
+		}
+		s, _ := scalar(index)
+		i, err := strconv.Atoi(s)
+		if err != nil || i < 0 {
+			return nil, errors.New("the index is not a number from 0")
+		}
+		values, err := r.resolve(l[1], path)
+		if err != nil {
+			return nil, err
+		}
+		list, ok := values.([]any)
+		if !ok || i >= len(list) {
+			return nil, fmt.Errorf("want a list of more than %d values", i)
+		}
+		return list[i], nil
+	case "Fn::Split":
+		l, ok := arg.([]any)
+		if !ok || len(l) != 2 {
+			return nil, errors.New("want [delimiter, string]")
+		}
+		delim, ok := l[0].(string)
+		if !ok || delim == "" {
+			return nil, errors.New("the delimiter is not a string")
+		}
+		v, err := r.resolve(l[1], path)
+		if err != nil {
+			return nil, err
+		}
+		s, ok := scalar(v)
+		if !ok {
+			return nil, errors.New("want a string to split")
+		}
+		var out []any
+		for _, part := range strings.Split(s, delim) {
+			out = append(out, part)
+		}
+		return out, nil
 	case "Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or":
 		return nil, errors.New("allowed in Conditions only")
 	default:
@@ -154,7 +199,8 @@ func (r *resolver) intrinsic(name string, arg any, path string) (any, error) {
 
 // ref resolves Ref: a parameter to its value, a pseudo parameter to the
 // local stack's, and a resource to its logical id (its physical name is
-// the logical id locally).
+// the logical id locally), except a user pool domain, whose Ref is its
+// prefix.
 func (r *resolver) ref(id string) (any, error) {
 	if v, ok := r.parameters[id]; ok {
 		return v, nil
@@ -165,7 +211,13 @@ func (r *resolver) ref(id string) (any, error) {
 	if id == "AWS::NoValue" {
 		return noValue, nil
 	}
-	if _, ok := r.resources[id]; ok {
+	if res, ok := r.resources[id]; ok {
+		if res["Type"] == typeUserPoolDomain {
+			// Ref of a user pool domain is its Domain (the prefix), as
+			// CloudFormation documents it.
+			props, _ := res["Properties"].(map[string]any)
+			return r.resolve(props["Domain"], "Resources."+id+".Properties.Domain")
+		}
 		return id, nil
 	}
 	return nil, fmt.Errorf("%q is no parameter or resource", id)
@@ -193,6 +245,11 @@ func (r *resolver) getAtt(id, attr string) (any, error) {
 		return functionARNPrefix + id, nil
 	case typeTable + ".Arn":
 		return tableARNPrefix + id, nil
+	case typeUserPool + ".Arn":
+		return userPoolARNPrefix + id, nil
+	case typeUserPoolClient + ".ClientSecret":
+		// A stand-in: the local stack never runs Cognito.
+		return "local-client-secret-of-" + id, nil
 	default:
 		return nil, fmt.Errorf("attribute %s of %s is not supported", attr, id)
 	}
@@ -204,6 +261,7 @@ const (
 	functionARNPrefix = "arn:aws:lambda:us-east-1:123456789012:function:"
 	tableARNPrefix    = "arn:aws:dynamodb:us-east-1:123456789012:table/"
 	functionURLSuffix = ".lambda-url.us-east-1.on.aws/"
+	userPoolARNPrefix = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/"
 )
 
 var subVariable = regexp.MustCompile(`\$\{([^}]*)\}`)

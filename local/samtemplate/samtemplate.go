@@ -2,13 +2,15 @@
 // stack, so that the local stack runs from the very file that deploys to
 // AWS. It is a small reader on gopkg.in/yaml.v3 for what the template uses:
 // Parameters, Conditions, Globals (Function and Api), Resources and Outputs,
-// with the intrinsics Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::If and the
-// condition functions. Anything else is an error that names where it is.
+// with the intrinsics Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::Select,
+// Fn::Split, Fn::If and the condition functions, and Rules, whose
+// assertions refuse parameter values as CloudFormation would. Anything else is an error that names where it is.
 // Resources stay generic (Type and resolved Properties); Function and
 // RestAPI read the two types the stack runs.
 package samtemplate
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -21,6 +23,10 @@ import (
 const (
 	typeFunction = "AWS::Serverless::Function"
 	typeAPI      = "AWS::Serverless::Api"
+	// What the template's own user pool reads with Fn::GetAtt.
+	typeUserPool       = "AWS::Cognito::UserPool"
+	typeUserPoolClient = "AWS::Cognito::UserPoolClient"
+	typeUserPoolDomain = "AWS::Cognito::UserPoolDomain"
 )
 
 // Template is a template with its intrinsic functions resolved.
@@ -64,7 +70,7 @@ func Load(path string, parameters map[string]string) (*Template, error) {
 }
 
 var (
-	sections           = []string{"AWSTemplateFormatVersion", "Transform", "Description", "Metadata", "Parameters", "Conditions", "Globals", "Resources", "Outputs"}
+	sections           = []string{"AWSTemplateFormatVersion", "Transform", "Description", "Metadata", "Parameters", "Rules", "Conditions", "Globals", "Resources", "Outputs"}
 	resourceAttributes = []string{"Type", "Properties", "Metadata", "Condition", "DependsOn", "DeletionPolicy", "UpdateReplacePolicy"}
 	outputAttributes   = []string{"Description", "Value", "Condition", "Export"}
 )
@@ -87,6 +93,9 @@ func Parse(data []byte, parameters map[string]string) (*Template, error) {
 		return nil, err
 	}
 	if r.conditions, err = mapping(doc["Conditions"], "Conditions"); err != nil {
+		return nil, err
+	}
+	if err := r.checkRules(doc["Rules"]); err != nil {
 		return nil, err
 	}
 	globals, err := readGlobals(doc["Globals"])
@@ -194,6 +203,52 @@ func parameterValues(params map[string]any, overrides map[string]string) (map[st
 		values[name] = value
 	}
 	return values, nil
+}
+
+// checkRules evaluates the Rules section: for each rule whose
+// RuleCondition holds (none: always), every Assert must hold, or the
+// parameters are refused with its AssertDescription, as CloudFormation
+// refuses them before it changes anything.
+func (r *resolver) checkRules(v any) error {
+	rules, err := mappings(v, "Rules", []string{"RuleCondition", "Assertions"})
+	if err != nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(rules)) {
+		rule, path := rules[name], "Rules."+name
+		if c, ok := rule["RuleCondition"]; ok {
+			yes, err := r.evalCondition(c, path+".RuleCondition")
+			if err != nil || !yes {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		assertions, ok := rule["Assertions"].([]any)
+		if !ok || len(assertions) == 0 {
+			return fmt.Errorf("%s.Assertions: want a list", path)
+		}
+		for i, a := range assertions {
+			apath := fmt.Sprintf("%s.Assertions[%d]", path, i)
+			m, ok := a.(map[string]any)
+			if !ok {
+				return fmt.Errorf("%s: want a mapping", apath)
+			}
+			if err := only(m, apath, []string{"Assert", "AssertDescription"}); err != nil {
+				return err
+			}
+			yes, err := r.evalCondition(m["Assert"], apath+".Assert")
+			if err != nil {
+				return err
+			}
+			if !yes {
+				desc, _ := scalar(m["AssertDescription"])
+				return fmt.Errorf("%s: the parameters break the rule: %s", path, cmp.Or(desc, "(no AssertDescription)"))
+			}
+		}
+	}
+	return nil
 }
 
 // when evaluates a resource's or output's Condition attribute; none is

@@ -91,7 +91,10 @@ func checkSchema(path string, parameters map[string]string) error {
 	// goformation evaluates each condition to a boolean in place (the
 	// schema wants the condition's definition) and an Fn::If that chose
 	// AWS::NoValue to null, where CloudFormation removes the element.
+	// The SAM schema has no Rules section (CloudFormation's own): the
+	// reader checks it (TestRules).
 	delete(doc, "Conditions")
+	delete(doc, "Rules")
 	return validate(dropNulls(doc).(map[string]any))
 }
 
@@ -158,7 +161,7 @@ func validate(doc map[string]any) error {
 }
 
 // samSchema is goformation's SAM schema, decoded once (it is 7 MB), with
-// GatewayResponses corrected and AWS::Lambda::Permission brought up to date.
+// GatewayResponses corrected.
 var samSchema = sync.OnceValues(func() (map[string]any, error) {
 	var s map[string]any
 	if err := json.Unmarshal([]byte(schema.SamSchema), &s); err != nil {
@@ -189,14 +192,6 @@ var samSchema = sync.OnceValues(func() (map[string]any, error) {
 			},
 		},
 	}
-	// goformation's schema predates InvokedViaFunctionUrl (a boolean of
-	// AWS::Lambda::Permission since October 2025, when public function URLs
-	// began to need lambda:InvokeFunction too); cfn-lint's knows it.
-	permProps := object(object(object(object(object(s["definitions"])["AWS::Lambda::Permission"])["properties"])["Properties"])["properties"])
-	if permProps == nil {
-		return nil, errors.New("the SAM schema has no AWS::Lambda::Permission properties")
-	}
-	permProps["InvokedViaFunctionUrl"] = map[string]any{"type": "boolean"}
 	return s, nil
 })
 

@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"go/build"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -175,6 +176,11 @@ func TestParameterPatterns(t *testing.T) {
 		{"Issuer", "https://example.auth0.com/", true},
 		{"Issuer", "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC", true},
 		{"Issuer", "http://example.auth0.com/", false},
+		{"Issuer", "", true}, // the stack creates its own user pool
+		{"Issuer", "example.auth0.com", false},
+		{"Audience", "", true},
+		{"Audience", "https://petstore.example.com,abc123", true},
+		{"Audience", "a b", false},
 		{"ReadScope", "https://petstore.example.com/pets:read", true},
 		{"ReadScope", "pets.read", true},
 		{"ReadScope", "pets:read pets:admin", false},
@@ -192,9 +198,14 @@ func TestParameterPatterns(t *testing.T) {
 	}
 }
 
+// functionDirs are the template's functions, the user pool's trigger
+// included (it exists when Issuer is empty).
+var functionDirs = map[string]string{"Authorizer": "cmd/authorizer/", "PetStoreFunction": "cmd/api/", "WebClient": "cmd/webclient/",
+	"PreTokenGeneration": "cmd/pretoken/"}
+
 func TestFunctionsAreBuiltAsSAMDoesForGo(t *testing.T) {
-	tpl := load(t, nil)
-	for id, codeURI := range map[string]string{"Authorizer": "cmd/authorizer/", "PetStoreFunction": "cmd/api/", "WebClient": "cmd/webclient/"} {
+	tpl := loadCognito(t, nil)
+	for id, codeURI := range functionDirs {
 		fn, err := tpl.Function(id)
 		if err != nil {
 			t.Fatal(err)
@@ -329,7 +340,7 @@ func TestAuthorizerConfigComesFromTheTemplate(t *testing.T) {
 		t.Errorf("config %+v", cfg)
 	}
 	known := []string{authorizer.EnvIssuer, authorizer.EnvTokenIssuer, authorizer.EnvAudience, authorizer.EnvJWKSURI,
-		authorizer.EnvRouteScopes, authorizer.EnvAlgorithms, authorizer.EnvClockSkew}
+		authorizer.EnvRouteScopes}
 	for k := range fn.Environment {
 		if !slices.Contains(known, k) {
 			t.Errorf("the template sets %s, which the authorizer does not read", k)
@@ -465,11 +476,21 @@ func TestSamconfig(t *testing.T) {
 	if dp["capabilities"] != "CAPABILITY_IAM" || dp["confirm_changeset"] != true || dp["resolve_s3"] != true {
 		t.Errorf("deploy parameters %v", dp)
 	}
+	// The overrides as `sam deploy` passes them: the template accepts
+	// them (its Rules included), and they choose the stack's own user pool.
 	overrides, _ := dp["parameter_overrides"].(string)
-	for _, p := range []string{"Issuer=", "Audience="} {
-		if !strings.Contains(overrides, p) {
-			t.Errorf("parameter_overrides lacks %s: %q", p, overrides)
-		}
+	params := map[string]string{}
+	for _, m := range regexp.MustCompile(`(\w+)="([^"]*)"`).FindAllStringSubmatch(overrides, -1) {
+		params[m[1]] = m[2]
+	}
+	if _, ok := params["Issuer"]; !ok || len(params) != strings.Count(overrides, "=") {
+		t.Errorf("parameter_overrides %q: want KEY=\"VALUE\" pairs, Issuer among them", overrides)
+	}
+	tpl, err := Load(filepath.Join(root, "template.yaml"), params)
+	if err != nil {
+		t.Errorf("the template refuses samconfig.toml's parameter_overrides: %v", err)
+	} else if _, ok := tpl.Resources["UserPool"]; !ok {
+		t.Errorf("samconfig.toml's parameter_overrides do not create the stack's own user pool: %v", params)
 	}
 	envFile, _ := d.LocalInvoke.Parameters["env_vars"].(string)
 	b, err := os.ReadFile(filepath.Join(root, envFile))
@@ -484,6 +505,7 @@ func TestSamconfig(t *testing.T) {
 	if !strings.Contains(a["JWKS_URI"], "host.docker.internal") || a["ISSUER"] == "" || a["AUDIENCE"] == "" {
 		t.Errorf("env vars for sam local invoke: %v", a)
 	}
+	t.Setenv("AWS_SAM_LOCAL", "true") // as sam local sets it: plain http to host.docker.internal is allowed then only
 	if _, err := authorizer.ConfigFromEnv(func(k string) string { return a[k] }); err != nil {
 		t.Errorf("the sam local invoke environment does not configure the authorizer: %v", err)
 	}
@@ -500,8 +522,8 @@ func TestCrossBuildAsSAM(t *testing.T) {
 	if err != nil || !strings.Contains(string(makefile), "LAMBDA_GOFLAGS := "+lambdatest.BuildFlags+"\n") {
 		t.Errorf("the Makefile's LAMBDA_GOFLAGS differ from %q", lambdatest.BuildFlags)
 	}
-	tpl := load(t, nil)
-	for _, id := range []string{"Authorizer", "PetStoreFunction", "WebClient"} {
+	tpl := loadCognito(t, nil)
+	for _, id := range slices.Sorted(maps.Keys(functionDirs)) {
 		fn, err := tpl.Function(id)
 		if err != nil {
 			t.Fatal(err)
@@ -534,14 +556,20 @@ func TestCrossBuildAsSAM(t *testing.T) {
 // client is the one exception, by design: a public web site behind its
 // function URL (which SAM makes from FunctionUrlConfig, with its
 // permission), with no event source; it takes no identity from the event,
-// only the function URL's domain. Its one permission of the template's own
-// is the lambda:InvokeFunction that a public function URL needs since
-// October 2025, limited to calls through the URL.
+// only the function URL's domain.
 func TestOnlyAPIGatewayInvokesTheFunctions(t *testing.T) {
-	tpl := load(t, nil)
+	t.Run("with an Issuer", func(t *testing.T) { onlyAPIGatewayInvokes(t, load(t, nil)) })
+	// The user pool's trigger is invoked by the pool alone
+	// (TestTheTriggerIsInvokedByThePoolOnly).
+	t.Run("the stack's own user pool", func(t *testing.T) { onlyAPIGatewayInvokes(t, loadCognito(t, nil)) })
+}
+
+func onlyAPIGatewayInvokes(t *testing.T, tpl *Template) {
 	for id, res := range tpl.Resources {
-		if id == "WebClientUrlInvokePermission" {
-			checkFunctionURLInvokePermission(t, res)
+		if id == "PreTokenGenerationPermission" || id == "PreTokenGeneration" {
+			if _, ok := res.Properties["Events"]; ok || res.Properties["FunctionUrlConfig"] != nil {
+				t.Errorf("%s has event sources or a function URL", id)
+			}
 			continue
 		}
 		if res.Type == "AWS::Lambda::Permission" || res.Type == "AWS::Lambda::Url" {
@@ -570,21 +598,5 @@ func TestOnlyAPIGatewayInvokesTheFunctions(t *testing.T) {
 	}
 	if events, _ := tpl.Resources["PetStoreFunction"].Properties["Events"].(map[string]any); len(events) == 0 {
 		t.Error("PetStoreFunction has no Api events")
-	}
-}
-
-// checkFunctionURLInvokePermission: the web client's lambda:InvokeFunction
-// for everyone holds only for calls through its function URL
-// (InvokedViaFunctionUrl), on the web client alone.
-func checkFunctionURLInvokePermission(t *testing.T, res Resource) {
-	t.Helper()
-	p := res.Properties
-	if res.Type != "AWS::Lambda::Permission" || p["Action"] != "lambda:InvokeFunction" ||
-		p["FunctionName"] != "WebClient" || p["Principal"] != "*" || p["InvokedViaFunctionUrl"] != true {
-		t.Errorf("WebClientUrlInvokePermission = %s %v, want lambda:InvokeFunction on WebClient for * with InvokedViaFunctionUrl: true",
-			res.Type, p)
-	}
-	if len(p) != 4 {
-		t.Errorf("WebClientUrlInvokePermission has other properties: %v", p)
 	}
 }

@@ -30,7 +30,7 @@ func TestWebClientIsServedByAFunctionURL(t *testing.T) {
 		"AUDIENCE":          required["Audience"],
 		"CLIENT_ID":         "",
 		"CLIENT_SECRET_ARN": "",
-		"API_URL":           "https://PetStoreApi.execute-api.us-east-1.amazonaws.com/Prod",
+		"SETTINGS_SECRET":   "local-webclient",
 		"SCOPES":            "openid profile email offline_access pets:read pets:write",
 		"BASE_URL":          "",
 		"SESSIONS_TABLE":    "SessionsTable",
@@ -39,7 +39,7 @@ func TestWebClientIsServedByAFunctionURL(t *testing.T) {
 		t.Errorf("environment %v\nwant %v", fn.Environment, want)
 	}
 	for k, v := range fn.Environment {
-		if strings.Contains(strings.ToLower(k), "secret") && k != "CLIENT_SECRET_ARN" || strings.HasPrefix(v, "{") {
+		if strings.Contains(strings.ToLower(k), "secret") && k != "CLIENT_SECRET_ARN" && k != "SETTINGS_SECRET" || strings.HasPrefix(v, "{") {
 			t.Errorf("%s looks like a secret in the environment", k)
 		}
 	}
@@ -65,11 +65,13 @@ func TestSessionsTable(t *testing.T) {
 }
 
 // Least privilege: the web client may read and write its sessions' table,
-// and read the client secret named by ClientSecretArn, that one secret,
-// only when there is one.
+// read its settings (the stack's secret STACK-webclient, by name), and
+// the client secret named by ClientSecretArn, that one secret, only when
+// there is one and the stack has no user pool of its own.
 func TestWebClientMayUseItsTableAndItsSecretOnly(t *testing.T) {
 	const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:petstore/webclient-AbCdEf"
-	tableStatement := `{"Action":["dynamodb:GetItem","dynamodb:PutItem","dynamodb:UpdateItem"],"Effect":"Allow","Resource":"` + tableARNPrefix + `SessionsTable"}`
+	tableStatement := `{"Action":["dynamodb:GetItem","dynamodb:PutItem","dynamodb:UpdateItem"],"Effect":"Allow","Resource":"` + tableARNPrefix + `SessionsTable"},` +
+		`{"Action":"secretsmanager:GetSecretValue","Effect":"Allow","Resource":"arn:aws:secretsmanager:us-east-1:123456789012:secret:local-webclient-??????"}`
 	for _, tt := range []struct {
 		name   string
 		params map[string]string
@@ -78,6 +80,8 @@ func TestWebClientMayUseItsTableAndItsSecretOnly(t *testing.T) {
 		{"public client", nil, `[{"Statement":[` + tableStatement + `]}]`},
 		{"confidential client", map[string]string{"ClientSecretArn": arn},
 			`[{"Statement":[` + tableStatement + `,{"Action":"secretsmanager:GetSecretValue","Effect":"Allow","Resource":"` + arn + `"}]}]`},
+		{"the stack's own user pool, ClientSecretArn ignored", map[string]string{"Issuer": "", "Audience": "", "ClientSecretArn": arn},
+			`[{"Statement":[` + tableStatement + `]}]`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tpl := load(t, tt.params)
@@ -86,7 +90,11 @@ func TestWebClientMayUseItsTableAndItsSecretOnly(t *testing.T) {
 				t.Errorf("Policies %s\nwant %s", got, tt.want)
 			}
 			fn, _ := tpl.Function("WebClient")
-			if fn.Environment["CLIENT_SECRET_ARN"] != tt.params["ClientSecretArn"] {
+			want := tt.params["ClientSecretArn"]
+			if issuer, ok := tt.params["Issuer"]; ok && issuer == "" {
+				want = "" // the stack's own pool: its settings secret holds the client secret
+			}
+			if fn.Environment["CLIENT_SECRET_ARN"] != want {
 				t.Errorf("CLIENT_SECRET_ARN = %q", fn.Environment["CLIENT_SECRET_ARN"])
 			}
 			if err := checkSchema(filepath.Join(root, "template.yaml"), merge(required, tt.params)); err != nil {
@@ -150,10 +158,12 @@ func TestCfnLint(t *testing.T) {
 	}
 }
 
-// The shape a template takes when it may create the provider's app client
-// itself (a Cognito user pool under a Condition): the client's callback is
-// the web client's function URL, and the web client's CLIENT_ID comes from
-// the parameter or from that client.
+// The reader follows a conditional app client: its callback is the web
+// client's function URL, and CLIENT_ID comes from the parameter or from
+// that client. (A reader test only: deployed, CLIENT_ID naming the client
+// whose callback names the function is a dependency loop; template.yaml
+// passes the client's id through its settings secret instead, see
+// cognito_test.go.)
 func TestClientIDFromAParameterOrAConditionalAppClient(t *testing.T) {
 	src := `
 Parameters:

@@ -14,6 +14,8 @@ var shortForms = map[string]string{
 	"!Sub":       "Fn::Sub",
 	"!GetAtt":    "Fn::GetAtt",
 	"!Join":      "Fn::Join",
+	"!Select":    "Fn::Select",
+	"!Split":     "Fn::Split",
 	"!If":        "Fn::If",
 	"!Equals":    "Fn::Equals",
 	"!Not":       "Fn::Not",
