@@ -56,6 +56,12 @@ func (h *handlers) getWelcome(c *gin.Context) { c.JSON(http.StatusOK, h.welcome)
 // rel="next" points to the next page when there is one.
 func (h *handlers) listPets(c *gin.Context) {
 	q := ListQuery{PageSize: PageSize}
+	// Pages were once numbered (?page=N); a cursor replaced them, since ids
+	// may have gaps. An old link gets a clear 400, not the first page again.
+	if _, numbered := c.GetQuery("page"); numbered {
+		abortWithError(c, http.StatusBadRequest, `page is not supported: follow the Link rel="next" header (?after=ID)`, "page")
+		return
+	}
 	var ok bool
 	if q.Type, ok = singleQuery(c, "type"); !ok {
 		return

@@ -93,6 +93,8 @@ func TestPlainHTTPDevMode(t *testing.T) {
 		{name: "after not a number", method: "GET", path: "/pets?after=two", wantStatus: 400,
 			wantBody: `{"error":"after must be a pet id: a positive whole number","field":"after"}`},
 		{name: "after zero", method: "GET", path: "/pets?after=0", wantStatus: 400},
+		{name: "a page number of the old paging", method: "GET", path: "/pets?page=2", wantStatus: 400,
+			wantBody: `{"error":"page is not supported: follow the Link rel=\"next\" header (?after=ID)","field":"page"}`},
 		{name: "after overflowing int64", method: "GET", path: "/pets?after=99999999999999999999", wantStatus: 400},
 		{name: "type in capitals", method: "GET", path: "/pets?type=Dog", wantStatus: 400},
 		{name: "pet id zero", method: "GET", path: "/pets/0", wantStatus: 400},
