@@ -79,6 +79,15 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("%s: %w", EnvRouteScopes, rulesErr))
 	}
 	cfg.Rules = rules
+	// ALGORITHMS and CLOCK_SKEW were settings once and are fixed now: a
+	// deployment that still asks for another value must not start as if it
+	// applied (CLOCK_SKEW=0 would quietly become 30 s).
+	retired := map[string][]string{"ALGORITHMS": {signingAlg}, "CLOCK_SKEW": {"30", "30s"}}
+	for _, name := range []string{"ALGORITHMS", "CLOCK_SKEW"} {
+		if v := strings.TrimSpace(getenv(name)); v != "" && !slices.Contains(retired[name], v) {
+			errs = append(errs, fmt.Errorf("%s=%.32q is no longer a setting: tokens are RS256 only, with 30 s of leeway", name, v))
+		}
+	}
 	// Every other variable is checked too, whatever failed above, so that
 	// one run names each variable at fault.
 	errs = append(errs, cfg.problems(issuerVar)...)

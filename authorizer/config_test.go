@@ -60,6 +60,10 @@ func TestConfigFromEnvNamesTheBadVariable(t *testing.T) {
 		{map[string]string{"JWKS_URI": "http://idp.example.com/jwks"}, "JWKS_URI: "},
 		{map[string]string{"JWKS_URI": "not a url"}, "JWKS_URI: "},
 		{map[string]string{"ROUTE_SCOPES": "GET pets"}, "ROUTE_SCOPES: "},
+		// Settings no longer: another value than the fixed one refuses to start.
+		{map[string]string{"ALGORITHMS": "HS256,ES256"}, "ALGORITHMS=\"HS256,ES256\" is no longer a setting"},
+		{map[string]string{"ALGORITHMS": "RS256,ES256"}, "ALGORITHMS="},
+		{map[string]string{"CLOCK_SKEW": "0"}, "CLOCK_SKEW=\"0\" is no longer a setting"},
 	}
 	for _, tt := range tests {
 		env := map[string]string{}
@@ -72,6 +76,16 @@ func TestConfigFromEnvNamesTheBadVariable(t *testing.T) {
 		_, err := ConfigFromEnv(envOf(env))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: err = %v, want it to mention %q", tt.set, err, tt.want)
+		}
+	}
+}
+
+// A leftover ALGORITHMS or CLOCK_SKEW with the fixed value is harmless.
+func TestRetiredSettingsWithTheFixedValue(t *testing.T) {
+	for _, set := range []map[string]string{{"ALGORITHMS": "RS256"}, {"CLOCK_SKEW": "30"}, {"CLOCK_SKEW": "30s"}} {
+		set["ISSUER"], set["AUDIENCE"] = "https://idp.example.com", "api"
+		if _, err := ConfigFromEnv(envOf(set)); err != nil {
+			t.Errorf("%v: %v", set, err)
 		}
 	}
 }

@@ -115,14 +115,15 @@ func stageARN(arn string) (string, error) {
 // token and reuses it for every route, so a policy naming only the invoked
 // method would wrongly refuse the token's next call elsewhere.
 //
-// The method ARN holds the path decoded (docs/architecture.md). Were a
-// percent-escape ever kept ("GET/pets/1/%73ecret"), a wildcard Allow
-// ("GET/pets/*") would match that spelling of a denied route, which no Deny
-// names and no finite list could. So, failing closed, each method on which
-// the token is denied a route also denies every method ARN holding a "%";
-// the backend's own scope check stays the second guard.
+// The method ARN holds the path decoded, its dot segments resolved
+// (docs/architecture.md). Were an escape or a dot segment ever kept as sent
+// ("GET/pets/1/%73ecret", "GET/pets/1/secret/.", "GET/pets/1/../../admin"),
+// a wildcard Allow ("GET/pets/*") would match a spelling of a denied or
+// unruled route that no finite Deny list could name. So, failing closed,
+// every policy also denies every method ARN holding a "%" or a "." or ".."
+// segment; the backend's own scope check stays the second guard.
 func buildPolicy(stageARN string, rules []RouteRule, scopes []string) events.APIGatewayCustomAuthorizerPolicy {
-	var allow, deny, escaped []string
+	var allow, deny []string
 	for _, r := range rules {
 		for _, res := range r.resources() {
 			if r.permits(scopes) {
@@ -133,13 +134,11 @@ func buildPolicy(stageARN string, rules []RouteRule, scopes []string) events.API
 			if strings.HasSuffix(res, "/") { // more trailing slashes, should a method ARN keep them
 				deny = append(deny, stageARN+"/"+res+"/*")
 			}
-			method, _, _ := strings.Cut(res, "/")
-			if e := stageARN + "/" + method + "/*%*"; !slices.Contains(escaped, e) {
-				escaped = append(escaped, e)
-			}
 		}
 	}
-	deny = append(deny, escaped...)
+	for _, odd := range oddSpellings {
+		deny = append(deny, stageARN+"/"+odd)
+	}
 	// Allow first: the handler reads the outcome from the first statement.
 	p := events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17"}
 	if len(allow) > 0 {
@@ -150,6 +149,10 @@ func buildPolicy(stageARN string, rules []RouteRule, scopes []string) events.API
 	}
 	return p
 }
+
+// oddSpellings are the method ARNs of any method whose path holds a "%" or
+// a "." or ".." segment.
+var oddSpellings = []string{"*%*", "*/./*", "*/.", "*/../*", "*/.."}
 
 func statement(effect string, resources []string) events.IAMPolicyStatement {
 	return events.IAMPolicyStatement{Effect: effect, Action: []string{"execute-api:Invoke"}, Resource: resources}

@@ -3,6 +3,7 @@ package authorizer
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -61,9 +62,8 @@ func TestBuildPolicyShape(t *testing.T) {
 	for _, m := range methods {
 		wantDeny = append(wantDeny, stage+"/"+m+"/admin/*")
 	}
-	wantDeny = append(wantDeny, stage+"/POST/*%*", stage+"/GET/*%*")
-	for _, m := range methods[2:] {
-		wantDeny = append(wantDeny, stage+"/"+m+"/*%*")
+	for _, odd := range []string{"*%*", "*/./*", "*/.", "*/../*", "*/.."} {
+		wantDeny = append(wantDeny, stage+"/"+odd)
 	}
 	if deny.Effect != "Deny" || strings.Join(deny.Resource, ",") != strings.Join(wantDeny, ",") {
 		t.Errorf("deny %+v", deny)
@@ -165,14 +165,23 @@ func TestDeniedRouteUnderEverySpelling(t *testing.T) {
 		{"pets/1/secret///", gateway.ExplicitDeny}, // were every slash kept
 		{"pets//1/secret", gateway.ExplicitDeny},   // were every slash kept
 		{"pets/1//secret//", gateway.ExplicitDeny}, // were every slash kept
-		// Were percent-escapes kept as sent, no finite Deny list could name
-		// every spelling; a "%" anywhere is refused on GET for this token.
+		// Were percent-escapes or dot segments kept as sent, no finite Deny
+		// list could name every spelling; a "%", "." or ".." segment anywhere
+		// is refused, whatever the token.
 		{"pets/1/%73ecret", gateway.ExplicitDeny},
 		{"pets/1/%73%65%63%72%65%74/", gateway.ExplicitDeny},
 		{"pets/1/s%65cret", gateway.ExplicitDeny},
 		{"pets/1%2Fsecret", gateway.ExplicitDeny},
 		{"pets/1/%2573ecret", gateway.ExplicitDeny},
 		{"pets/a%20b", gateway.ExplicitDeny}, // the price: an allowed route's escaped spelling too
+		{"pets/1/secret/.", gateway.ExplicitDeny},
+		{"pets/1/secret/./", gateway.ExplicitDeny},
+		{"pets/1/secret/..", gateway.ExplicitDeny},
+		{"pets/1/secret/x/..", gateway.ExplicitDeny},
+		{"pets/1/./secret", gateway.ExplicitDeny},
+		{"pets/1/../../admin", gateway.ExplicitDeny}, // no rule covers /admin
+		{"pets/1/.hidden", gateway.Allow},            // a dot that is no segment of its own
+		{"pets/1/a..b", gateway.Allow},
 		{"pets", gateway.Allow},
 		{"pets/", gateway.Allow},
 		{"pets/1", gateway.Allow},
@@ -188,8 +197,12 @@ func TestDeniedRouteUnderEverySpelling(t *testing.T) {
 		if got, err := gateway.Evaluate(reader, arn); err != nil || got != tt.forReader {
 			t.Errorf("pets:read, GET /%s: %v (%v), want %v", tt.path, got, err, tt.forReader)
 		}
-		if got, err := gateway.Evaluate(admin, arn); err != nil || got != gateway.Allow {
-			t.Errorf("admin, GET /%s: %v (%v), want Allow", tt.path, got, err)
+		wantAdmin := gateway.Allow
+		if strings.Contains(tt.path, "%") || slices.ContainsFunc(strings.Split(tt.path, "/"), func(seg string) bool { return seg == "." || seg == ".." }) {
+			wantAdmin = gateway.ExplicitDeny
+		}
+		if got, err := gateway.Evaluate(admin, arn); err != nil || got != wantAdmin {
+			t.Errorf("admin, GET /%s: %v (%v), want %v", tt.path, got, err, wantAdmin)
 		}
 	}
 	// An escape in a rule's literal part matches no Allow at all.
@@ -197,8 +210,8 @@ func TestDeniedRouteUnderEverySpelling(t *testing.T) {
 	if got, _ := gateway.Evaluate(reader, arn); got != gateway.ExplicitDeny {
 		t.Errorf("pets:read, %s: %v, want ExplicitDeny", arn, got)
 	}
-	if got, _ := gateway.Evaluate(admin, arn); got != gateway.ImplicitDeny {
-		t.Errorf("admin, %s: %v, want ImplicitDeny", arn, got)
+	if got, _ := gateway.Evaluate(admin, arn); got != gateway.ExplicitDeny {
+		t.Errorf("admin, %s: %v, want ExplicitDeny", arn, got)
 	}
 }
 
@@ -215,7 +228,7 @@ func TestReadOnlyPolicyDocument(t *testing.T) {
 	const arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/Prod/"
 	want := `{"Version":"2012-10-17","Statement":[` +
 		`{"Action":["execute-api:Invoke"],"Effect":"Allow","Resource":["` + arn + `GET/pets","` + arn + `GET/pets/","` + arn + `GET/pets/*","` + arn + `GET/me","` + arn + `GET/me/"]},` +
-		`{"Action":["execute-api:Invoke"],"Effect":"Deny","Resource":["` + arn + `POST/pets","` + arn + `POST/pets/","` + arn + `POST/pets//*","` + arn + `POST/*%*"]}]}`
+		`{"Action":["execute-api:Invoke"],"Effect":"Deny","Resource":["` + arn + `POST/pets","` + arn + `POST/pets/","` + arn + `POST/pets//*","` + arn + `*%*","` + arn + `*/./*","` + arn + `*/.","` + arn + `*/../*","` + arn + `*/.."]}]}`
 	if string(got) != want {
 		t.Errorf("policy\n got %s\nwant %s", got, want)
 	}
