@@ -82,11 +82,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	// ALGORITHMS and CLOCK_SKEW were settings once and are fixed now: a
 	// deployment that still asks for another value must not start as if it
 	// applied (CLOCK_SKEW=0 would quietly become 30 s).
-	retired := map[string][]string{"ALGORITHMS": {signingAlg}, "CLOCK_SKEW": {"30", "30s"}}
-	for _, name := range []string{"ALGORITHMS", "CLOCK_SKEW"} {
-		if v := strings.TrimSpace(getenv(name)); v != "" && !slices.Contains(retired[name], v) {
-			errs = append(errs, fmt.Errorf("%s=%.32q is no longer a setting: tokens are RS256 only, with 30 s of leeway", name, v))
-		}
+	const retired = "%s=%.32q is no longer a setting: tokens are RS256 only, with 30 s of leeway"
+	if v := strings.TrimSpace(getenv("ALGORITHMS")); v != "" && v != signingAlg {
+		errs = append(errs, fmt.Errorf(retired, "ALGORITHMS", v))
+	}
+	if v := strings.TrimSpace(getenv("CLOCK_SKEW")); v != "" && v != "30" && v != "30s" {
+		errs = append(errs, fmt.Errorf(retired, "CLOCK_SKEW", v))
 	}
 	// Every other variable is checked too, whatever failed above, so that
 	// one run names each variable at fault.
