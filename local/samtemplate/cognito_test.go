@@ -112,6 +112,8 @@ func TestUserPool(t *testing.T) {
 	b, _ := json.Marshal(p)
 	for _, want := range []string{
 		`"AliasAttributes":["email"]`,
+		// V2_0 access-token customization needs Essentials or Plus.
+		`"UserPoolTier":"ESSENTIALS"`,
 		`"AdminCreateUserConfig":{"AllowAdminCreateUserOnly":true}`,
 		`"LambdaConfig":{"PreTokenGenerationConfig":{"LambdaArn":"` + functionARNPrefix + `PreTokenGeneration","LambdaVersion":"V2_0"}}`,
 	} {
@@ -440,13 +442,21 @@ func TestCognitoTemplateValidatesAgainstTheSAMSchema(t *testing.T) {
 	}
 	// The schema does check the Cognito resources.
 	src, _ := os.ReadFile(filepath.Join(root, "template.yaml"))
-	broken := strings.Replace(string(src), "AllowedOAuthFlowsUserPoolClient:", "AllowedOauthFlowsUserPoolClient:", 1)
-	bad := filepath.Join(t.TempDir(), "template.yaml")
-	if err := os.WriteFile(bad, []byte(broken), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := checkSchema(bad, nil); err == nil {
-		t.Error("a misspelt app client property passed the schema check")
+	for _, c := range []struct{ old, new, what string }{
+		{"AllowedOAuthFlowsUserPoolClient:", "AllowedOauthFlowsUserPoolClient:", "a misspelt app client property"},
+		{"UserPoolTier: ESSENTIALS", "UserPoolTier: ESSENTIAL", "a feature plan Cognito does not have"},
+	} {
+		broken := strings.Replace(string(src), c.old, c.new, 1)
+		if broken == string(src) {
+			t.Fatalf("the template has no %q", c.old)
+		}
+		bad := filepath.Join(t.TempDir(), "template.yaml")
+		if err := os.WriteFile(bad, []byte(broken), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := checkSchema(bad, nil); err == nil {
+			t.Errorf("%s passed the schema check", c.what)
+		}
 	}
 }
 
