@@ -423,7 +423,8 @@ func TestCognitoOutputs(t *testing.T) {
 }
 
 // TestRules: with an Issuer, an Audience is required (CloudFormation
-// refuses the parameters before it changes anything); without one, none.
+// refuses the parameters before it changes anything); without one, no
+// provider setting is accepted, as the stack's own pool would ignore it.
 func TestRules(t *testing.T) {
 	_, err := Load(filepath.Join(root, "template.yaml"), map[string]string{"Issuer": "https://example.auth0.com/"})
 	if err == nil || !strings.Contains(err.Error(), "Audience is required") {
@@ -431,6 +432,24 @@ func TestRules(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(root, "template.yaml"), map[string]string{"Issuer": "", "Audience": ""}); err != nil {
 		t.Errorf("the stack's own pool: %v", err)
+	}
+	// Without an Issuer, each provider setting is refused (it would be
+	// ignored); with one, the same values are accepted.
+	for name, value := range map[string]string{
+		"Audience":        "https://petstore.example.com",
+		"WebClientId":     "abc123",
+		"ClientSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:petstore-web-AbCdEf",
+		"JwksUri":         "https://example.auth0.com/.well-known/jwks.json",
+	} {
+		_, err := Load(filepath.Join(root, "template.yaml"), map[string]string{"Issuer": "", name: value})
+		if err == nil || !strings.Contains(err.Error(), "NoProviderSettingsWithoutIssuer") ||
+			!strings.Contains(err.Error(), "leave Audience, WebClientId, ClientSecretArn and JwksUri empty") {
+			t.Errorf("%s without an Issuer: %v", name, err)
+		}
+		params := map[string]string{"Issuer": "https://example.auth0.com/", "Audience": "https://petstore.example.com", name: value}
+		if _, err := Load(filepath.Join(root, "template.yaml"), params); err != nil {
+			t.Errorf("%s with an Issuer: %v", name, err)
+		}
 	}
 }
 
