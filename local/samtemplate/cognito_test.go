@@ -427,6 +427,10 @@ func TestCognitoOutputs(t *testing.T) {
 		if strings.Contains(cmd, "\n") || strings.Count(cmd, "&&") != 4 {
 			t.Errorf("%s is not one line of five commands joined by &&: %q", name, cmd)
 		}
+		// The password leaves the shell whether the commands succeed or not.
+		if !strings.HasSuffix(cmd, " --group-name "+user[1]+"; unset DEMO_PASSWORD") {
+			t.Errorf("%s does not end with ; unset DEMO_PASSWORD: %q", name, cmd)
+		}
 	}
 }
 
