@@ -376,6 +376,12 @@ func TestUserPoolDomain(t *testing.T) {
 		if !valid.MatchString(d) || regexp.MustCompile(`aws|amazon|cognito`).MatchString(d) || seen[d] {
 			t.Errorf("stack %s: domain prefix %q", id, d)
 		}
+		// The stack id's first two UUID groups, and not the account id,
+		// which the sign-in page would show to every visitor.
+		uuid := strings.Split(id[strings.LastIndex(id, "/")+1:], "-")
+		if d != "petstore-"+uuid[0]+uuid[1] || strings.Contains(d, pseudoParameters["AWS::AccountId"]) || strings.Contains(d, "123456789012") {
+			t.Errorf("stack %s: domain prefix %q, want petstore-%s%s", id, d, uuid[0], uuid[1])
+		}
 		seen[d] = true
 		if sign := tpl.Outputs["HostedSignInUrl"].Value; !strings.HasPrefix(sign, "https://"+d+".auth.us-east-1.amazoncognito.com/login?client_id=WebAppClient&") {
 			t.Errorf("HostedSignInUrl %q", sign)
