@@ -265,8 +265,8 @@ func TestWebClientSettings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fn, _ := tt.tpl.Function("WebClient")
 			settings := tt.tpl.Resources["WebClientSettings"]
-			if settings.Type != "AWS::SecretsManager::Secret" || settings.Properties["Name"] != "local-webclient" ||
-				fn.Environment[webclient.EnvSettingsSecret] != "local-webclient" {
+			if settings.Type != "AWS::SecretsManager::Secret" || settings.Properties["Name"] != "local-webclient-5e1fc0de" ||
+				fn.Environment[webclient.EnvSettingsSecret] != "local-webclient-5e1fc0de" {
 				t.Errorf("settings %v, SETTINGS_SECRET %q", settings.Properties["Name"], fn.Environment[webclient.EnvSettingsSecret])
 			}
 			var values map[string]string
@@ -541,5 +541,32 @@ func TestCognitoConditionsSurviveTheSAMTransform(t *testing.T) {
 		if strings.HasPrefix(r.Type, "AWS::Cognito::") && r.Condition != "CreateUserPool" && r.Condition != "CreateMachineClient" {
 			t.Errorf("%s (%s) has condition %q after the transform", id, r.Type, r.Condition)
 		}
+	}
+}
+
+// TestSettingsSecretNameIsPerStack: the settings secret's name carries the
+// first group of the stack id's UUID, in the Secret, in SETTINGS_SECRET and
+// in the web client's IAM permission alike, so a stack deleted and created
+// again under the same name never meets its predecessor's secret.
+func TestSettingsSecretNameIsPerStack(t *testing.T) {
+	saved := pseudoParameters["AWS::StackId"]
+	t.Cleanup(func() { pseudoParameters["AWS::StackId"] = saved })
+	seen := map[string]bool{}
+	for _, id := range []string{"arn:aws:cloudformation:us-east-1:123456789012:stack/local/0a1b2c3d-4e5f-11ef-9a7b-0affd1c2b3e4",
+		"arn:aws:cloudformation:us-east-1:123456789012:stack/local/9f8e7d6c-4e5f-11ef-9a7b-0affd1c2b3e4"} {
+		pseudoParameters["AWS::StackId"] = id
+		for _, tpl := range []*Template{loadCognito(t, nil), load(t, nil)} {
+			want := "local-webclient-" + id[strings.LastIndex(id, "/")+1:][:8]
+			fn, _ := tpl.Function("WebClient")
+			policies, _ := json.Marshal(tpl.Resources["WebClient"].Properties["Policies"])
+			if name := tpl.Resources["WebClientSettings"].Properties["Name"]; name != want || fn.Environment[webclient.EnvSettingsSecret] != want ||
+				!strings.Contains(string(policies), `:secret:`+want+`-??????"`) {
+				t.Errorf("stack %s: secret %v, SETTINGS_SECRET %q, policies %s; want %s", id, name, fn.Environment[webclient.EnvSettingsSecret], policies, want)
+			}
+			seen[want] = true
+		}
+	}
+	if len(seen) != 2 {
+		t.Errorf("names %v: want one per stack", seen)
 	}
 }
