@@ -207,6 +207,20 @@ func TestCallbackIsTheWebClientsURL(t *testing.T) {
 		logout.Host != tpl.Resources["UserPoolDomain"].Properties["Domain"].(string)+".auth.us-east-1.amazoncognito.com" {
 		t.Errorf("LOGOUT_URL %q", cfg.LogoutURL)
 	}
+	// Both URLs carry the web client's URL percent-encoded, as a query
+	// value must be: copied into a browser, nothing of it is misread.
+	signIn, err := url.Parse(tpl.Outputs["HostedSignInUrl"].Value)
+	if err != nil || signIn.Query().Get("redirect_uri") != base+"callback" {
+		t.Errorf("HostedSignInUrl %q: redirect_uri is not %scallback", tpl.Outputs["HostedSignInUrl"].Value, base)
+	}
+	for name, raw := range map[string]string{"HostedSignInUrl": signIn.RawQuery, "logout_url": logout.RawQuery} {
+		for _, kv := range strings.Split(raw, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			if decoded, err := url.QueryUnescape(v); err != nil || url.QueryEscape(decoded) != v {
+				t.Errorf("%s: %s=%s is not percent-encoded", name, k, v)
+			}
+		}
+	}
 }
 
 // webClientConfig configures the web client exactly as it starts in
