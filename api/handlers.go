@@ -51,10 +51,17 @@ func newWelcome(routes []route, scopes map[string]string) Welcome {
 func (h *handlers) getWelcome(c *gin.Context) { c.JSON(http.StatusOK, h.welcome) }
 
 // listPets answers GET /pets with a JSON array, as the PetStore of API
-// Gateway's example does. X-Total-Count says how many pets match, and a Link
-// header with rel="next" points to the next page when there is one.
+// Gateway's example does, PageSize pets by id from the cursor ?after=ID.
+// X-Total-Count says how many pets match, and a Link header with
+// rel="next" points to the next page when there is one.
 func (h *handlers) listPets(c *gin.Context) {
-	q := ListQuery{Page: 1, PageSize: PageSize}
+	q := ListQuery{PageSize: PageSize}
+	// Pages were once numbered (?page=N); a cursor replaced them, since ids
+	// may have gaps. An old link gets a clear 400, not the first page again.
+	if _, numbered := c.GetQuery("page"); numbered {
+		abortWithError(c, http.StatusBadRequest, `page is not supported: follow the Link rel="next" header (?after=ID)`, "page")
+		return
+	}
 	var ok bool
 	if q.Type, ok = singleQuery(c, "type"); !ok {
 		return
@@ -63,17 +70,15 @@ func (h *handlers) listPets(c *gin.Context) {
 		abortWithError(c, http.StatusBadRequest, "type must be one of "+petTypeList, "type")
 		return
 	}
-	page, ok := singleQuery(c, "page")
+	after, ok := singleQuery(c, "after")
 	if !ok {
 		return
 	}
-	if page != "" {
-		n, ok := wholeNumber(page)
-		if !ok || n > MaxPage {
-			abortWithError(c, http.StatusBadRequest, "page must be a whole number from 1 to "+strconv.Itoa(MaxPage), "page")
+	if after != "" {
+		if q.After, ok = wholeNumber(after); !ok {
+			abortWithError(c, http.StatusBadRequest, "after must be a pet id: a positive whole number", "after")
 			return
 		}
-		q.Page = int(n)
 	}
 	res, err := h.store.List(c.Request.Context(), q)
 	if err != nil {
@@ -81,8 +86,8 @@ func (h *handlers) listPets(c *gin.Context) {
 		return
 	}
 	c.Header("X-Total-Count", strconv.Itoa(res.Total))
-	if q.Page*q.PageSize < res.Total {
-		next := url.Values{"page": {strconv.Itoa(q.Page + 1)}}
+	if res.More && len(res.Pets) > 0 {
+		next := url.Values{"after": {strconv.FormatInt(res.Pets[len(res.Pets)-1].ID, 10)}}
 		if q.Type != "" {
 			next.Set("type", q.Type)
 		}
@@ -127,6 +132,7 @@ func (h *handlers) getPet(c *gin.Context) {
 // caller can GET: behind API Gateway it keeps the stage prefix the caller
 // used (/Prod/pets/4), which the proxy event's path lacks.
 func (h *handlers) createPet(c *gin.Context) {
+	var ok bool
 	n, status, reqErr := decodeNewPet(c.Request, c.Writer)
 	if reqErr != nil {
 		abortWithError(c, status, reqErr.Error, reqErr.Field)
@@ -134,7 +140,16 @@ func (h *handlers) createPet(c *gin.Context) {
 	}
 	id, _ := IdentityFrom(c)
 	n.CreatedBy = id.Principal
+	if n.IdempotencyKey, ok = idempotencyKey(c); !ok {
+		return
+	}
 	pet, err := h.store.Create(c.Request.Context(), n)
+	if errors.Is(err, errCountLagging) {
+		// Stored: the caller gets its pet; the log line (WARN) says the
+		// total lags.
+		c.Set(errorKey, "store: "+err.Error())
+		err = nil
+	}
 	if errors.Is(err, ErrStoreFull) {
 		abortWithError(c, http.StatusInsufficientStorage, "the store is full: it holds at most "+strconv.Itoa(MaxPets)+" pets", "")
 		return
@@ -145,6 +160,25 @@ func (h *handlers) createPet(c *gin.Context) {
 	}
 	c.Header("Location", callerPath(c, "/pets/"+strconv.FormatInt(pet.ID, 10)))
 	c.JSON(http.StatusCreated, pet)
+}
+
+// idempotencyKey reads the optional Idempotency-Key header: 1 to
+// MaxIdempotencyKey visible ASCII characters, given once.
+func idempotencyKey(c *gin.Context) (string, bool) {
+	values := c.Request.Header.Values("Idempotency-Key")
+	if len(values) == 0 {
+		return "", true
+	}
+	k := values[0]
+	valid := len(values) == 1 && k != "" && len(k) <= MaxIdempotencyKey
+	for i := 0; valid && i < len(k); i++ {
+		valid = k[i] > ' ' && k[i] < 0x7f
+	}
+	if !valid {
+		abortWithError(c, http.StatusBadRequest, "Idempotency-Key must be given once, 1 to "+strconv.Itoa(MaxIdempotencyKey)+" visible ASCII characters", "Idempotency-Key")
+		return "", false
+	}
+	return k, true
 }
 
 func (h *handlers) me(c *gin.Context) {
@@ -167,6 +201,11 @@ func wholeNumber(s string) (int64, bool) {
 // may pass (throttling, an unreachable endpoint, a timeout).
 const UnavailableMessage = "the pet store is unavailable, try again shortly"
 
+// OutcomeUnknownMessage is the error of a 503 for a create whose write
+// may have been stored: a retry with the same Idempotency-Key is safe, a
+// retry without one may store the pet twice.
+const OutcomeUnknownMessage = "the pet store did not confirm the create: the pet may be stored; retry with the same Idempotency-Key, or list the pets first"
+
 // storeFailed answers a store error: 503 with Retry-After when it may pass,
 // otherwise 500 (a missing table, missing permissions, an item the store
 // cannot read). The caller learns nothing more; the request log has the
@@ -177,6 +216,10 @@ func storeFailed(c *gin.Context, err error) {
 	if errors.As(err, &se) {
 		c.Set(storeReasonKey, se.Reason)
 		c.Set(awsRequestIDKey, se.RequestID)
+	}
+	if errors.Is(err, ErrOutcomeUnknown) {
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, ErrorBody{Error: OutcomeUnknownMessage})
+		return
 	}
 	if errors.Is(err, ErrUnavailable) {
 		c.Header("Retry-After", "1")

@@ -56,6 +56,8 @@ func logRequests(log *slog.Logger) gin.HandlerFunc {
 		}
 		if status >= 500 {
 			level = slog.LevelError
+		} else if status < 400 && c.GetString(errorKey) != "" {
+			level = slog.LevelWarn // answered, but something needs a look: a pet stored and not counted
 		}
 		log.LogAttrs(c.Request.Context(), level, "request", attrs...)
 	}

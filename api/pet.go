@@ -20,6 +20,10 @@ type NewPet struct {
 	Type      string
 	Price     float64
 	CreatedBy string
+	// IdempotencyKey, when set, is the caller's Idempotency-Key header: a
+	// create with a key that CreatedBy used before stores nothing and
+	// returns the pet of the first.
+	IdempotencyKey string
 }
 
 // PetTypes are the kinds of pet the store sells, in the order the API
@@ -35,8 +39,8 @@ var petTypeList = strings.Join(PetTypes, ", ")
 const (
 	// PageSize is how many pets GET /pets returns per page.
 	PageSize = 10
-	// MaxPage bounds ?page= so that offsets never overflow in any store.
-	MaxPage = 1_000_000
+	// MaxIdempotencyKey is the longest Idempotency-Key header accepted.
+	MaxIdempotencyKey = 128
 	// MaxPrice bounds prices so that every accepted price is a finite
 	// float64 with exact cents.
 	MaxPrice = 1_000_000

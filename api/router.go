@@ -53,7 +53,7 @@ type route struct {
 
 var routes = []route{
 	{http.MethodGet, "/", "/", public, "", "this document", (*handlers).getWelcome},
-	{http.MethodGet, "/pets", "/pets", scoped, ScopeRead, "list pets, pageSize per page, by id; ?type=dog|cat|fish|bird, ?page=1, 2, ...", (*handlers).listPets},
+	{http.MethodGet, "/pets", "/pets", scoped, ScopeRead, "list pets, pageSize per page, by id; ?type=dog|cat|fish|bird, ?after=ID (the Link rel=next header gives it)", (*handlers).listPets},
 	{http.MethodPost, "/pets", "/pets", scoped, ScopeWrite, `add a pet: {"type": "dog", "price": 249.99}`, (*handlers).createPet},
 	{http.MethodGet, "/pets/:petId", "/pets/{petId}", scoped, ScopeRead, "one pet", (*handlers).getPet},
 	{http.MethodGet, "/me", "/me", anyToken, "", "who the gateway says is calling", (*handlers).me},

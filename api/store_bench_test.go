@@ -15,7 +15,7 @@ func BenchmarkDynamoStoreList(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := s.List(ctx, ListQuery{Page: 1, PageSize: PageSize}); err != nil {
+		if _, err := s.List(ctx, ListQuery{PageSize: PageSize}); err != nil {
 			b.Fatal(err)
 		}
 	}

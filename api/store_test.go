@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -34,7 +35,9 @@ func openStore(t testing.TB, e dynamotest.Endpoint, table string, seed bool) *Dy
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewDynamoStore(client, table)
+	// Generous: the tests share a busy machine with the race detector on;
+	// the 5 s of a deployment is measured apart (TestConcurrentCreatesBurst).
+	s := NewDynamoStore(client, table).WithTimeout(time.Minute)
 	if seed {
 		if err := s.SeedExamplePets(context.Background()); err != nil {
 			t.Fatal(err)
@@ -81,7 +84,7 @@ func storeContract(t *testing.T, e dynamotest.Endpoint) {
 		if err := s.SeedExamplePets(ctx); err != nil {
 			t.Errorf("seeding again: %v", err)
 		}
-		if page, err := s.List(ctx, ListQuery{Page: 1, PageSize: 10}); err != nil || page.Total != 3 {
+		if page, err := s.List(ctx, ListQuery{PageSize: 10}); err != nil || page.Total != 3 {
 			t.Errorf("seeding twice gave %d pets, %v", page.Total, err)
 		}
 	})
@@ -98,28 +101,31 @@ func storeContract(t *testing.T, e dynamotest.Endpoint) {
 			name    string
 			q       ListQuery
 			wantIDs []int64
+			more    bool
 			total   int
 		}{
-			{"all on one page", ListQuery{Page: 1, PageSize: 10}, []int64{1, 2, 3, 4, 5, 6}, 6},
-			{"first page", ListQuery{Page: 1, PageSize: 4}, []int64{1, 2, 3, 4}, 6},
-			{"last page is short", ListQuery{Page: 2, PageSize: 4}, []int64{5, 6}, 6},
-			{"past the end is empty", ListQuery{Page: 3, PageSize: 4}, []int64{}, 6},
-			{"far past the end is empty", ListQuery{Page: MaxPage, PageSize: PageSize}, []int64{}, 6},
-			{"by type", ListQuery{Type: "dog", Page: 1, PageSize: 10}, []int64{1, 4, 5}, 3},
-			{"by type, paged", ListQuery{Type: "dog", Page: 2, PageSize: 2}, []int64{5}, 3},
-			{"by type, past the end", ListQuery{Type: "cat", Page: 2, PageSize: 2}, []int64{}, 2},
-			{"a type nobody has", ListQuery{Type: "bird", Page: 1, PageSize: 10}, []int64{}, 0},
+			{"all on one page", ListQuery{PageSize: 10}, []int64{1, 2, 3, 4, 5, 6}, false, 6},
+			{"first page", ListQuery{PageSize: 4}, []int64{1, 2, 3, 4}, true, 6},
+			{"last page is short", ListQuery{After: 4, PageSize: 4}, []int64{5, 6}, false, 6},
+			{"a full last page", ListQuery{After: 2, PageSize: 4}, []int64{3, 4, 5, 6}, false, 6},
+			{"past the end is empty", ListQuery{After: 6, PageSize: 4}, []int64{}, false, 6},
+			{"far past the end is empty", ListQuery{After: 1 << 40, PageSize: PageSize}, []int64{}, false, 6},
+			{"by type", ListQuery{Type: "dog", PageSize: 10}, []int64{1, 4, 5}, false, 3},
+			{"by type, paged", ListQuery{Type: "dog", PageSize: 2}, []int64{1, 4}, true, 3},
+			{"by type, from a cursor", ListQuery{Type: "dog", After: 4, PageSize: 2}, []int64{5}, false, 3},
+			{"by type, past the end", ListQuery{Type: "cat", After: 6, PageSize: 2}, []int64{}, false, 2},
+			{"a type nobody has", ListQuery{Type: "bird", PageSize: 10}, []int64{}, false, 0},
 		}
 		for _, tc := range tests {
 			page, err := s.List(ctx, tc.q)
 			if err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
-			if ids := idsOf(page.Pets); !reflect.DeepEqual(ids, tc.wantIDs) || page.Total != tc.total {
-				t.Errorf("%s: ids %v total %d, want %v total %d", tc.name, ids, page.Total, tc.wantIDs, tc.total)
+			if ids := idsOf(page.Pets); !reflect.DeepEqual(ids, tc.wantIDs) || page.Total != tc.total || page.More != tc.more {
+				t.Errorf("%s: ids %v more %v total %d, want %v more %v total %d", tc.name, ids, page.More, page.Total, tc.wantIDs, tc.more, tc.total)
 			}
 		}
-		page, _ := s.List(ctx, ListQuery{Type: "dog", Page: 1, PageSize: 10})
+		page, _ := s.List(ctx, ListQuery{Type: "dog", PageSize: 10})
 		if want := (Pet{ID: 4, Type: "dog", Price: 1, CreatedBy: "alice"}); len(page.Pets) != 3 || page.Pets[1] != want {
 			t.Errorf("a listed pet is %+v, want %+v", page.Pets, want)
 		}
@@ -127,7 +133,7 @@ func storeContract(t *testing.T, e dynamotest.Endpoint) {
 
 	t.Run("invalid queries are refused", func(t *testing.T) {
 		s := newStore(t, e, true)
-		for _, q := range []ListQuery{{Page: 0, PageSize: 10}, {Page: 1, PageSize: 0}, {Page: 1, PageSize: 10, Type: "unicorn"}} {
+		for _, q := range []ListQuery{{After: -1, PageSize: 10}, {PageSize: 0}, {PageSize: 10, Type: "unicorn"}} {
 			if _, err := s.List(ctx, q); err == nil {
 				t.Errorf("%+v: no error", q)
 			}
@@ -139,7 +145,7 @@ func storeContract(t *testing.T, e dynamotest.Endpoint) {
 
 	t.Run("an empty table", func(t *testing.T) {
 		s := newStore(t, e, false)
-		if page, err := s.List(ctx, ListQuery{Page: 1, PageSize: 10}); err != nil || page.Total != 0 || len(page.Pets) != 0 {
+		if page, err := s.List(ctx, ListQuery{PageSize: 10}); err != nil || page.Total != 0 || len(page.Pets) != 0 {
 			t.Errorf("List: %+v, %v", page, err)
 		}
 		p, err := s.Create(ctx, NewPet{Type: "bird", Price: 12.5, CreatedBy: "alice"})
@@ -165,7 +171,7 @@ func storeContract(t *testing.T, e dynamotest.Endpoint) {
 		if err != nil || next.ID != 5 {
 			t.Errorf("other instance Create: id %d, %v; want 5", next.ID, err)
 		}
-		if page, err := s.List(ctx, ListQuery{Type: "bird", Page: 1, PageSize: 10}); err != nil || !reflect.DeepEqual(page.Pets, []Pet{created}) {
+		if page, err := s.List(ctx, ListQuery{Type: "bird", PageSize: 10}); err != nil || !reflect.DeepEqual(page.Pets, []Pet{created}) {
 			t.Errorf("List birds = %+v, %v", page.Pets, err)
 		}
 	})
@@ -173,7 +179,7 @@ func storeContract(t *testing.T, e dynamotest.Endpoint) {
 	t.Run("concurrent creates on two instances get distinct ids", func(t *testing.T) {
 		s := newStore(t, e, true)
 		instances := []Store{s, openStore(t, e, s.Table(), false)}
-		const n = 24
+		const n = 100
 		var wg sync.WaitGroup
 		created := make([]Pet, n)
 		errs := make([]error, n)
@@ -194,18 +200,22 @@ func storeContract(t *testing.T, e dynamotest.Endpoint) {
 			}
 		}
 		var listed []Pet
-		for p := 1; ; p++ {
-			page, err := instances[p%2].List(ctx, ListQuery{Page: p, PageSize: PageSize})
+		for p, q := 0, (ListQuery{PageSize: PageSize}); ; p++ {
+			page, err := instances[p%2].List(ctx, q)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if page.Total != 3+n {
 				t.Errorf("total %d, want %d", page.Total, 3+n)
 			}
-			if len(page.Pets) == 0 {
+			listed = append(listed, page.Pets...)
+			if !page.More {
 				break
 			}
-			listed = append(listed, page.Pets...)
+			q.After = page.Pets[len(page.Pets)-1].ID
+		}
+		if len(listed) != 3+n {
+			t.Errorf("%d pets listed, want %d", len(listed), 3+n)
 		}
 		for _, p := range created {
 			if !slices.Contains(listed, p) {
@@ -214,7 +224,7 @@ func storeContract(t *testing.T, e dynamotest.Endpoint) {
 		}
 		perType := 0
 		for _, typ := range PetTypes {
-			page, err := s.List(ctx, ListQuery{Type: typ, Page: 1, PageSize: 100})
+			page, err := s.List(ctx, ListQuery{Type: typ, PageSize: 1000})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -260,7 +270,7 @@ func storeContract(t *testing.T, e dynamotest.Endpoint) {
 		s := newStore(t, e, true)
 		cancelled, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, err := s.List(cancelled, ListQuery{Page: 1, PageSize: 10}); !errors.Is(err, context.Canceled) {
+		if _, err := s.List(cancelled, ListQuery{PageSize: 10}); !errors.Is(err, context.Canceled) {
 			t.Errorf("List: %v", err)
 		}
 		if _, err := s.Get(cancelled, 1); !errors.Is(err, context.Canceled) {
@@ -269,7 +279,7 @@ func storeContract(t *testing.T, e dynamotest.Endpoint) {
 		if _, err := s.Create(cancelled, NewPet{Type: "dog", Price: 1}); !errors.Is(err, context.Canceled) {
 			t.Errorf("Create: %v", err)
 		}
-		if page, _ := s.List(ctx, ListQuery{Page: 1, PageSize: 10}); page.Total != 3 {
+		if page, _ := s.List(ctx, ListQuery{PageSize: 10}); page.Total != 3 {
 			t.Errorf("a cancelled Create stored a pet: %d pets", page.Total)
 		}
 	})
@@ -283,11 +293,11 @@ func idsOf(pets []Pet) []int64 {
 	return ids
 }
 
-// setLastID writes the counter item as if n pets existed.
+// setLastID writes the counter item as if n ids had been handed out.
 func setLastID(t testing.TB, s *DynamoStore, n int64) {
 	t.Helper()
 	item := key(pkPet, 0)
-	item[attrCount] = number(n)
+	item[attrNext] = number(n)
 	putItem(t, s, item)
 }
 

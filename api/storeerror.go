@@ -96,36 +96,16 @@ func cancellationCodes(e *types.TransactionCanceledException) string {
 }
 
 // transientCancellation reports a transaction cancelled only for reasons
-// that may pass: throttling, or other writers.
+// that may pass: throttling, or another transaction on the same item.
 func transientCancellation(e *types.TransactionCanceledException) bool {
 	for _, r := range e.CancellationReasons {
 		switch aws.ToString(r.Code) {
-		case "", "None", "ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict", "ConditionalCheckFailed":
+		case "", "None", "ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict":
 		default:
 			return false
 		}
 	}
 	return true
-}
-
-// lostRace reports a create transaction cancelled because another writer
-// changed the counter or the items first.
-func lostRace(err error) bool {
-	var canceled *types.TransactionCanceledException
-	if !errors.As(err, &canceled) || len(canceled.CancellationReasons) == 0 {
-		return false
-	}
-	lost := false
-	for _, r := range canceled.CancellationReasons {
-		switch aws.ToString(r.Code) {
-		case "", "None":
-		case "ConditionalCheckFailed", "TransactionConflict":
-			lost = true
-		default:
-			return false
-		}
-	}
-	return lost
 }
 
 // outcomeUnknown reports an error after which DynamoDB may have applied the

@@ -137,18 +137,17 @@ func getPetEvent(t *testing.T, id int64) events.APIGatewayProxyRequest {
 	return ev
 }
 
-// listPageEvent is GET /pets?page=N.
-func listPageEvent(t *testing.T, page int) events.APIGatewayProxyRequest {
+// listPageEvent is GET /pets?after=ID; after "" is the first page.
+func listPageEvent(t *testing.T, after string) events.APIGatewayProxyRequest {
 	ev := sampleEvent(t, "petstore-list-pets.json")
-	q := strconv.Itoa(page)
-	ev.QueryStringParameters = map[string]string{"page": q}
-	ev.MultiValueQueryStringParameters = map[string][]string{"page": {q}}
+	ev.QueryStringParameters = map[string]string{"after": after}
+	ev.MultiValueQueryStringParameters = map[string][]string{"after": {after}}
 	return ev
 }
 
 // TestTwoInstancesShareThePets runs two bootstraps side by side on one
 // table, as Lambda does when API Gateway sends it concurrent requests: a pet
-// created on one is read on the other at once; 40 creates, 20 on each
+// created on one is read on the other at once; 100 creates (the stage's burst), 50 on each
 // instance at the same time, get distinct ids and are all listed; and a
 // fresh instance, after both stopped, still reads them.
 func TestTwoInstancesShareThePets(t *testing.T) {
@@ -165,7 +164,7 @@ func TestTwoInstancesShareThePets(t *testing.T) {
 		t.Errorf("GET /pets/4 on B: %d %s, want 200 %s", got.StatusCode, got.Body, created.Body)
 	}
 
-	const n = 40
+	const n = 100 // the stage's burst
 	bodies := make([]string, n)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -230,8 +229,9 @@ func TestTwoInstancesShareThePets(t *testing.T) {
 func listAll(t *testing.T, rt *lambdatest.Runtime, proc *lambdatest.Process) map[int64]bool {
 	t.Helper()
 	listed := map[int64]bool{}
+	after := ""
 	for page := 1; page < 100; page++ {
-		res := invoke(t, rt, proc, listPageEvent(t, page))
+		res := invoke(t, rt, proc, listPageEvent(t, after))
 		var pets []api.Pet
 		if err := json.Unmarshal([]byte(res.Body), &pets); res.StatusCode != 200 || err != nil {
 			t.Fatalf("page %d: %d %s", page, res.StatusCode, res.Body)
@@ -245,6 +245,12 @@ func listAll(t *testing.T, rt *lambdatest.Runtime, proc *lambdatest.Process) map
 			}
 			return listed
 		}
+		link := res.MultiValueHeaders["Link"][0]
+		want := fmt.Sprintf(`</Prod/pets?after=%d>; rel="next"`, pets[len(pets)-1].ID)
+		if link != want {
+			t.Fatalf("page %d: Link %s, want %s", page, link, want)
+		}
+		after = strconv.FormatInt(pets[len(pets)-1].ID, 10)
 	}
 	t.Fatal("more than 99 pages")
 	return nil

@@ -117,6 +117,25 @@ func serveFlags(errOut io.Writer) (*flag.FlagSet, *serveOptions) {
 	return fs, o
 }
 
+// stackOptions is what the flags ask of the stack.
+func (o *serveOptions) stackOptions(template string, logger *slog.Logger) stack.Options {
+	opts := stack.Options{
+		TemplatePath: template,
+		IdPAddr:      fmt.Sprintf("localhost:%d", o.idpPort),
+		GatewayAddr:  fmt.Sprintf("localhost:%d", o.gatewayPort),
+		WebAddr:      fmt.Sprintf("localhost:%d", o.webPort),
+		Logger:       logger,
+		// The local endpoint only: the stack signs with dummy credentials.
+		DynamoDBEndpoint: o.dynamoEndpoint,
+		DynamoDBAddr:     fmt.Sprintf("127.0.0.1:%d", o.dynamoPort),
+		WebInstances:     o.webInstances,
+	}
+	if o.extra != "" {
+		opts.IdPExtraAddrs = []string{o.extra}
+	}
+	return opts
+}
+
 // newFlagSet is a flag set whose -h prints the text, then the flags.
 func newFlagSet(name string, errOut io.Writer, text string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -179,20 +198,7 @@ func serve(args []string, out, errOut io.Writer) error {
 	// only; the log package, which slog.SetDefault also routes here, keeps
 	// every message.
 	slog.SetDefault(slog.New(stack.WithoutRouteLines(newHandler(logs, nil))))
-	opts := stack.Options{
-		TemplatePath: template,
-		IdPAddr:      fmt.Sprintf("localhost:%d", o.idpPort),
-		GatewayAddr:  fmt.Sprintf("localhost:%d", o.gatewayPort),
-		WebAddr:      fmt.Sprintf("localhost:%d", o.webPort),
-		Logger:       logger,
-		// The local endpoint only: the stack signs with dummy credentials.
-		DynamoDBEndpoint: o.dynamoEndpoint,
-		DynamoDBAddr:     fmt.Sprintf("127.0.0.1:%d", o.dynamoPort),
-		WebInstances:     o.webInstances,
-	}
-	if o.extra != "" {
-		opts.IdPExtraAddrs = []string{o.extra}
-	}
+	opts := o.stackOptions(template, logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s, err := stack.Start(ctx, opts)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os/exec"
 	"strings"
 	"testing"
@@ -46,5 +47,37 @@ func TestCompilesLight(t *testing.T) {
 		if strings.Contains(d, "goformation") {
 			t.Errorf("cmd/local depends on %s", d)
 		}
+	}
+}
+
+// -dynamodb-endpoint defaults to $AWS_ENDPOINT_URL_DYNAMODB and overrides
+// it; -dynamodb-port puts the embedded DynamoDB on a fixed loopback port.
+func TestDynamoDBFlags(t *testing.T) {
+	tests := []struct {
+		name, env        string
+		args             []string
+		endpoint, dbAddr string
+	}{
+		{"defaults: embedded, a free port", "", nil, "", "127.0.0.1:0"},
+		{"the SDK's variable", "http://localhost:8000", nil, "http://localhost:8000", "127.0.0.1:0"},
+		{"the flag wins over the variable", "http://localhost:8000", []string{"-dynamodb-endpoint", "http://127.0.0.1:8002"}, "http://127.0.0.1:8002", "127.0.0.1:0"},
+		{"a fixed port for cmd/api", "", []string{"-dynamodb-port", "8001"}, "", "127.0.0.1:8001"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", tc.env)
+			fs, o := serveFlags(io.Discard)
+			if err := parse(fs, tc.args, io.Discard, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			opts := o.stackOptions("template.yaml", nil)
+			if opts.DynamoDBEndpoint != tc.endpoint || opts.DynamoDBAddr != tc.dbAddr {
+				t.Errorf("endpoint %q, embedded at %q; want %q, %q", opts.DynamoDBEndpoint, opts.DynamoDBAddr, tc.endpoint, tc.dbAddr)
+			}
+		})
+	}
+	fs, _ := serveFlags(io.Discard)
+	if err := parse(fs, []string{"-dynamodb-port", "eighty"}, io.Discard, io.Discard); err == nil {
+		t.Error("-dynamodb-port eighty: no error")
 	}
 }

@@ -19,16 +19,17 @@ func TestNeedsDynamoDBLocal(t *testing.T) {
 // Without DynamoDB Local a test that needs it skips with the hint, except
 // under CI, where it fails with the same hint.
 func TestDynamoDBLocalSkipsLocallyAndFailsInCI(t *testing.T) {
-	for _, ci := range []string{"", "true"} {
+	for _, ci := range []string{"", "false", "0", "true", "1"} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestNeedsDynamoDBLocal$", "-test.v")
 		cmd.Env = append(os.Environ(), "DYNAMOTEST_CHILD=1", EnvDynamoDBLocalDir+"="+t.TempDir(), "CI="+ci)
 		out, err := cmd.CombinedOutput()
 		hint := strings.Contains(string(out), "make dynamodb-local")
+		inCI := ci == "true" || ci == "1"
 		switch {
-		case ci == "" && (err != nil || !strings.Contains(string(out), "--- SKIP") || !hint):
-			t.Errorf("without CI: %v, want a skip with the hint:\n%s", err, out)
-		case ci != "" && (err == nil || !strings.Contains(string(out), "--- FAIL") || !hint):
-			t.Errorf("under CI: %v, want a failure with the hint:\n%s", err, out)
+		case !inCI && (err != nil || !strings.Contains(string(out), "--- SKIP") || !hint):
+			t.Errorf("CI=%q: %v, want a skip with the hint:\n%s", ci, err, out)
+		case inCI && (err == nil || !strings.Contains(string(out), "--- FAIL") || !hint):
+			t.Errorf("CI=%q: %v, want a failure with the hint:\n%s", ci, err, out)
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/example/petstore-oidc/internal/dynamotest"
 	"github.com/example/petstore-oidc/internal/testlog"
 	"github.com/example/petstore-oidc/local/stack"
 )
@@ -247,7 +248,7 @@ func findChromium(t *testing.T) string {
 	}
 	if path == "" {
 		msg := "chromium not found: install it with `apt-get install -y chromium` (or set CHROMIUM to its path) to run the browser tests"
-		if os.Getenv("CI") != "" {
+		if dynamotest.InCI() {
 			t.Fatal(msg + " (CI must run them)")
 		}
 		t.Skip(msg)

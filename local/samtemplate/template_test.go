@@ -112,15 +112,18 @@ func TestPetsTable(t *testing.T) {
 }
 
 // TestPetStoreMayUseItsTableOnly: PetStoreFunction's only policy allows
-// what api.DynamoStore calls (GetItem, Query, and TransactWriteItems, which
-// IAM authorizes as its PutItem and UpdateItem) on the pets' table, and
+// what api.DynamoStore calls (GetItem, Query, UpdateItem, and
+// TransactWriteItems, which IAM authorizes as its PutItem: PutItem only
+// inside a transaction) on the pets' table, in the policy language's
+// current Version, and
 // nothing else: no Scan, no DeleteItem, no other table. The table has no
 // index; an index would need its ARN (TABLE_ARN/index/NAME) here too.
 func TestPetStoreMayUseItsTableOnly(t *testing.T) {
 	tpl := load(t, nil)
 	policies, _ := tpl.Resources["PetStoreFunction"].Properties["Policies"].([]any)
 	b, _ := json.Marshal(policies)
-	want := `[{"Statement":[{"Action":["dynamodb:GetItem","dynamodb:Query","dynamodb:PutItem","dynamodb:UpdateItem"],"Effect":"Allow","Resource":"` + tableARNPrefix + `PetsTable"}]}]`
+	want := `[{"Statement":[{"Action":["dynamodb:GetItem","dynamodb:Query","dynamodb:UpdateItem"],"Effect":"Allow","Resource":"` + tableARNPrefix + `PetsTable"},` +
+		`{"Action":"dynamodb:PutItem","Condition":{"ForAnyValue:StringEquals":{"dynamodb:EnclosingOperation":"TransactWriteItems"}},"Effect":"Allow","Resource":"` + tableARNPrefix + `PetsTable"}],"Version":"2012-10-17"}]`
 	if string(b) != want {
 		t.Errorf("PetStoreFunction's policies\n%s\nwant\n%s", b, want)
 	}
