@@ -118,14 +118,27 @@ func testCognitoTokens(t *testing.T, machineClient string) {
 			}
 		}
 	}
+	// A Cognito ID token of the web client, shaped as Cognito issues it:
+	// aud is the app client's id (an audience the authorizer accepts), no
+	// client_id and no scope. Only the token_use guard refuses it: without
+	// that guard it would pass GET /me, which needs no scope.
+	idToken := func(clientID string) string {
+		now := time.Now()
+		return testissuer.Sign(t, "key-a", jwt.MapClaims{
+			"iss": iss.URL, "sub": "0f3c2a6e-aaaa-bbbb-cccc-000000000001", "aud": clientID, "token_use": "id",
+			"auth_time": now.Unix(), "exp": now.Add(time.Hour).Unix(), "iat": now.Unix(), "jti": "6c4f", "origin_jti": "77aa",
+			"cognito:username": "alice", "cognito:groups": []string{"writers"}, "email": "alice@example.com", "email_verified": true,
+			"at_hash": "q1w2e3",
+		}, nil)
+	}
 	// Refused outright (the error Unauthorized, a 401): an app client that
 	// is not the stack's, and a Cognito ID token.
 	for name, tok := range map[string]string{
 		"another client": token("someoneelse", "petstore/pets:read petstore/pets:write", "access"),
-		"an ID token":    token("WebAppClient", "petstore/pets:read petstore/pets:write", "id"),
+		"an ID token":    idToken("WebAppClient"),
 	} {
 		resp, err := a.Handle(context.Background(), events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN",
-			AuthorizationToken: "Bearer " + tok, MethodArn: arn + "GET/pets"})
+			AuthorizationToken: "Bearer " + tok, MethodArn: arn + "GET/me"})
 		if err == nil || err.Error() != "Unauthorized" {
 			t.Errorf("%s: %v %+v, want the error Unauthorized", name, err, resp.PolicyDocument)
 		}

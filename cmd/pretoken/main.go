@@ -75,10 +75,13 @@ type output struct {
 // handle answers Cognito with the API scopes to suppress.
 func (t *scopeTrigger) handle(_ context.Context, ev events.CognitoEventUserPoolsPreTokenGenV2_0) (output, error) {
 	groups := ev.Request.GroupConfiguration.GroupsToOverride
+	suppressed := t.suppressed(groups)
 	out := output{CognitoEventUserPoolsHeader: ev.CognitoEventUserPoolsHeader, Request: ev.Request}
-	out.Response.ClaimsAndScopeOverrideDetails.AccessTokenGeneration.ScopesToSuppress = t.suppressed(groups)
-	t.log.Info("token scopes", slog.String("trigger", ev.TriggerSource), slog.String("user", ev.UserName),
-		slog.Any("groups", groups), slog.Any("suppressed", t.suppressed(groups)))
+	out.Response.ClaimsAndScopeOverrideDetails.AccessTokenGeneration.ScopesToSuppress = suppressed
+	// The user's sub (an opaque id, the access token's "sub"), not the
+	// username or e-mail address: no personal data on every sign-in.
+	t.log.Info("token scopes", slog.String("trigger", ev.TriggerSource), slog.String("sub", ev.Request.UserAttributes["sub"]),
+		slog.Any("groups", groups), slog.Any("suppressed", suppressed))
 	return out, nil
 }
 

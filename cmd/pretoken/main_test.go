@@ -114,8 +114,12 @@ func TestBootstrapUnderLambdaRuntimeAPI(t *testing.T) {
 		t.Errorf("response %s\nwant only %s", res.Payload, want)
 	}
 	proc.Stop()
-	if !strings.Contains(proc.Output(), `"msg":"token scopes"`) {
-		t.Errorf("no log line:\n%s", proc.Output())
+	if !strings.Contains(proc.Output(), `"msg":"token scopes"`) || !strings.Contains(proc.Output(), `"sub":"0f3c"`) {
+		t.Errorf("no log line with the user's sub:\n%s", proc.Output())
+	}
+	// The username and the e-mail address are personal data: never logged.
+	if strings.Contains(proc.Output(), "alice") {
+		t.Errorf("the log names the user:\n%s", proc.Output())
 	}
 
 	bad := rt.Start(t, bootstrap)

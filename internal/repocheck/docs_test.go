@@ -130,7 +130,7 @@ var notEnvironment = []string{
 	// log levels
 	"DEBUG", "INFO", "WARN", "ERROR",
 	// shell variables of the examples
-	"TOKEN", "API", "READ", "READ_ONLY", "DEMO_PASSWORD", "TOKEN_ENDPOINT",
+	"TOKEN", "API", "READ", "READ_ONLY", "DEMO_PASSWORD", "TOKEN_ENDPOINT", "FN",
 }
 
 // toolEnvironment are variables read by tools, not by this repository's code.

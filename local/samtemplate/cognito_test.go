@@ -112,6 +112,8 @@ func TestUserPool(t *testing.T) {
 	b, _ := json.Marshal(p)
 	for _, want := range []string{
 		`"AliasAttributes":["email"]`,
+		// V2_0 access-token customization needs Essentials or Plus.
+		`"UserPoolTier":"ESSENTIALS"`,
 		`"AdminCreateUserConfig":{"AllowAdminCreateUserOnly":true}`,
 		`"LambdaConfig":{"PreTokenGenerationConfig":{"LambdaArn":"` + functionARNPrefix + `PreTokenGeneration","LambdaVersion":"V2_0"}}`,
 	} {
@@ -205,6 +207,20 @@ func TestCallbackIsTheWebClientsURL(t *testing.T) {
 		logout.Host != tpl.Resources["UserPoolDomain"].Properties["Domain"].(string)+".auth.us-east-1.amazoncognito.com" {
 		t.Errorf("LOGOUT_URL %q", cfg.LogoutURL)
 	}
+	// Both URLs carry the web client's URL percent-encoded, as a query
+	// value must be: copied into a browser, nothing of it is misread.
+	signIn, err := url.Parse(tpl.Outputs["HostedSignInUrl"].Value)
+	if err != nil || signIn.Query().Get("redirect_uri") != base+"callback" {
+		t.Errorf("HostedSignInUrl %q: redirect_uri is not %scallback", tpl.Outputs["HostedSignInUrl"].Value, base)
+	}
+	for name, raw := range map[string]string{"HostedSignInUrl": signIn.RawQuery, "logout_url": logout.RawQuery} {
+		for _, kv := range strings.Split(raw, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			if decoded, err := url.QueryUnescape(v); err != nil || url.QueryEscape(decoded) != v {
+				t.Errorf("%s: %s=%s is not percent-encoded", name, k, v)
+			}
+		}
+	}
 }
 
 // webClientConfig configures the web client exactly as it starts in
@@ -263,8 +279,8 @@ func TestWebClientSettings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fn, _ := tt.tpl.Function("WebClient")
 			settings := tt.tpl.Resources["WebClientSettings"]
-			if settings.Type != "AWS::SecretsManager::Secret" || settings.Properties["Name"] != "local-webclient" ||
-				fn.Environment[webclient.EnvSettingsSecret] != "local-webclient" {
+			if settings.Type != "AWS::SecretsManager::Secret" || settings.Properties["Name"] != "local-webclient-5e1fc0de" ||
+				fn.Environment[webclient.EnvSettingsSecret] != "local-webclient-5e1fc0de" {
 				t.Errorf("settings %v, SETTINGS_SECRET %q", settings.Properties["Name"], fn.Environment[webclient.EnvSettingsSecret])
 			}
 			var values map[string]string
@@ -374,6 +390,12 @@ func TestUserPoolDomain(t *testing.T) {
 		if !valid.MatchString(d) || regexp.MustCompile(`aws|amazon|cognito`).MatchString(d) || seen[d] {
 			t.Errorf("stack %s: domain prefix %q", id, d)
 		}
+		// The stack id's first two UUID groups, and not the account id,
+		// which the sign-in page would show to every visitor.
+		uuid := strings.Split(id[strings.LastIndex(id, "/")+1:], "-")
+		if d != "petstore-"+uuid[0]+uuid[1] || strings.Contains(d, pseudoParameters["AWS::AccountId"]) || strings.Contains(d, "123456789012") {
+			t.Errorf("stack %s: domain prefix %q, want petstore-%s%s", id, d, uuid[0], uuid[1])
+		}
 		seen[d] = true
 		if sign := tpl.Outputs["HostedSignInUrl"].Value; !strings.HasPrefix(sign, "https://"+d+".auth.us-east-1.amazoncognito.com/login?client_id=WebAppClient&") {
 			t.Errorf("HostedSignInUrl %q", sign)
@@ -398,8 +420,16 @@ func TestCognitoOutputs(t *testing.T) {
 	if own.Outputs["UserPoolIssuer"].Value != "https://cognito-idp.us-east-1.amazonaws.com/UserPool" || own.Outputs["MachineClientId"].Value != "MachineAppClient" {
 		t.Errorf("outputs %v", own.Outputs)
 	}
-	if env := own.Outputs["WebClientEnvironment"].Value; !strings.Contains(env, "ISSUER=https://cognito-idp.us-east-1.amazonaws.com/UserPool ") {
-		t.Errorf("WebClientEnvironment %q", env)
+	// A laptop's web client cannot sign in with the pool's app client
+	// (its callback is the function URL's only): the output says so
+	// rather than giving settings that fail.
+	if env := own.Outputs["WebClientEnvironment"].Value; !strings.HasPrefix(env, "none: ") || strings.Contains(env, "ISSUER=") ||
+		!strings.Contains(env, "open WebClientUrl") {
+		t.Errorf("WebClientEnvironment with the stack's pool: %q", env)
+	}
+	callbacks := own.Resources["WebAppClient"].Properties["CallbackURLs"].([]any)
+	if len(callbacks) != 1 || strings.Contains(callbacks[0].(string), "localhost") {
+		t.Errorf("the pool's app client has callbacks %v: update WebClientEnvironment", callbacks)
 	}
 	for name, user := range map[string][2]string{"CreateReadWriteUser": {"alice", "writers"}, "CreateReadOnlyUser": {"bob", "readers"}} {
 		cmd := own.Outputs[name].Value
@@ -417,11 +447,16 @@ func TestCognitoOutputs(t *testing.T) {
 		if strings.Contains(cmd, "\n") || strings.Count(cmd, "&&") != 4 {
 			t.Errorf("%s is not one line of five commands joined by &&: %q", name, cmd)
 		}
+		// The password leaves the shell whether the commands succeed or not.
+		if !strings.HasSuffix(cmd, " --group-name "+user[1]+"; unset DEMO_PASSWORD") {
+			t.Errorf("%s does not end with ; unset DEMO_PASSWORD: %q", name, cmd)
+		}
 	}
 }
 
 // TestRules: with an Issuer, an Audience is required (CloudFormation
-// refuses the parameters before it changes anything); without one, none.
+// refuses the parameters before it changes anything); without one, no
+// provider setting is accepted, as the stack's own pool would ignore it.
 func TestRules(t *testing.T) {
 	_, err := Load(filepath.Join(root, "template.yaml"), map[string]string{"Issuer": "https://example.auth0.com/"})
 	if err == nil || !strings.Contains(err.Error(), "Audience is required") {
@@ -429,6 +464,24 @@ func TestRules(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(root, "template.yaml"), map[string]string{"Issuer": "", "Audience": ""}); err != nil {
 		t.Errorf("the stack's own pool: %v", err)
+	}
+	// Without an Issuer, each provider setting is refused (it would be
+	// ignored); with one, the same values are accepted.
+	for name, value := range map[string]string{
+		"Audience":        "https://petstore.example.com",
+		"WebClientId":     "abc123",
+		"ClientSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:petstore-web-AbCdEf",
+		"JwksUri":         "https://example.auth0.com/.well-known/jwks.json",
+	} {
+		_, err := Load(filepath.Join(root, "template.yaml"), map[string]string{"Issuer": "", name: value})
+		if err == nil || !strings.Contains(err.Error(), "NoProviderSettingsWithoutIssuer") ||
+			!strings.Contains(err.Error(), "leave Audience, WebClientId, ClientSecretArn and JwksUri empty") {
+			t.Errorf("%s without an Issuer: %v", name, err)
+		}
+		params := map[string]string{"Issuer": "https://example.auth0.com/", "Audience": "https://petstore.example.com", name: value}
+		if _, err := Load(filepath.Join(root, "template.yaml"), params); err != nil {
+			t.Errorf("%s with an Issuer: %v", name, err)
+		}
 	}
 }
 
@@ -440,13 +493,21 @@ func TestCognitoTemplateValidatesAgainstTheSAMSchema(t *testing.T) {
 	}
 	// The schema does check the Cognito resources.
 	src, _ := os.ReadFile(filepath.Join(root, "template.yaml"))
-	broken := strings.Replace(string(src), "AllowedOAuthFlowsUserPoolClient:", "AllowedOauthFlowsUserPoolClient:", 1)
-	bad := filepath.Join(t.TempDir(), "template.yaml")
-	if err := os.WriteFile(bad, []byte(broken), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := checkSchema(bad, nil); err == nil {
-		t.Error("a misspelt app client property passed the schema check")
+	for _, c := range []struct{ old, new, what string }{
+		{"AllowedOAuthFlowsUserPoolClient:", "AllowedOauthFlowsUserPoolClient:", "a misspelt app client property"},
+		{"UserPoolTier: ESSENTIALS", "UserPoolTier: ESSENTIAL", "a feature plan Cognito does not have"},
+	} {
+		broken := strings.Replace(string(src), c.old, c.new, 1)
+		if broken == string(src) {
+			t.Fatalf("the template has no %q", c.old)
+		}
+		bad := filepath.Join(t.TempDir(), "template.yaml")
+		if err := os.WriteFile(bad, []byte(broken), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := checkSchema(bad, nil); err == nil {
+			t.Errorf("%s passed the schema check", c.what)
+		}
 	}
 }
 
@@ -494,5 +555,32 @@ func TestCognitoConditionsSurviveTheSAMTransform(t *testing.T) {
 		if strings.HasPrefix(r.Type, "AWS::Cognito::") && r.Condition != "CreateUserPool" && r.Condition != "CreateMachineClient" {
 			t.Errorf("%s (%s) has condition %q after the transform", id, r.Type, r.Condition)
 		}
+	}
+}
+
+// TestSettingsSecretNameIsPerStack: the settings secret's name carries the
+// first group of the stack id's UUID, in the Secret, in SETTINGS_SECRET and
+// in the web client's IAM permission alike, so a stack deleted and created
+// again under the same name never meets its predecessor's secret.
+func TestSettingsSecretNameIsPerStack(t *testing.T) {
+	saved := pseudoParameters["AWS::StackId"]
+	t.Cleanup(func() { pseudoParameters["AWS::StackId"] = saved })
+	seen := map[string]bool{}
+	for _, id := range []string{"arn:aws:cloudformation:us-east-1:123456789012:stack/local/0a1b2c3d-4e5f-11ef-9a7b-0affd1c2b3e4",
+		"arn:aws:cloudformation:us-east-1:123456789012:stack/local/9f8e7d6c-4e5f-11ef-9a7b-0affd1c2b3e4"} {
+		pseudoParameters["AWS::StackId"] = id
+		for _, tpl := range []*Template{loadCognito(t, nil), load(t, nil)} {
+			want := "local-webclient-" + id[strings.LastIndex(id, "/")+1:][:8]
+			fn, _ := tpl.Function("WebClient")
+			policies, _ := json.Marshal(tpl.Resources["WebClient"].Properties["Policies"])
+			if name := tpl.Resources["WebClientSettings"].Properties["Name"]; name != want || fn.Environment[webclient.EnvSettingsSecret] != want ||
+				!strings.Contains(string(policies), `:secret:`+want+`-??????"`) {
+				t.Errorf("stack %s: secret %v, SETTINGS_SECRET %q, policies %s; want %s", id, name, fn.Environment[webclient.EnvSettingsSecret], policies, want)
+			}
+			seen[want] = true
+		}
+	}
+	if len(seen) != 2 {
+		t.Errorf("names %v: want one per stack", seen)
 	}
 }

@@ -131,6 +131,9 @@ func dropNulls(v any) any {
 //   - The generated schema types each GatewayResponses value as a string,
 //     while SAM defines it as an object (StatusCode, ResponseParameters,
 //     ResponseTemplates), as a deployed template needs.
+//   - The schema predates AWS::Cognito::UserPool's UserPoolTier (the
+//     feature plan: LITE, ESSENTIALS or PLUS); it is added with those
+//     values, so a misspelt plan still fails. cfn-lint knows the property.
 func validate(doc map[string]any) error {
 	s, err := samSchema()
 	if err != nil {
@@ -161,7 +164,7 @@ func validate(doc map[string]any) error {
 }
 
 // samSchema is goformation's SAM schema, decoded once (it is 7 MB), with
-// GatewayResponses corrected.
+// GatewayResponses corrected and UserPoolTier added.
 var samSchema = sync.OnceValues(func() (map[string]any, error) {
 	var s map[string]any
 	if err := json.Unmarshal([]byte(schema.SamSchema), &s); err != nil {
@@ -191,6 +194,13 @@ var samSchema = sync.OnceValues(func() (map[string]any, error) {
 				"ResponseTemplates": stringMap,
 			},
 		},
+	}
+	poolProps := object(object(object(object(object(s["definitions"])["AWS::Cognito::UserPool"])["properties"])["Properties"])["properties"])
+	if poolProps == nil {
+		return nil, errors.New("the SAM schema has no AWS::Cognito::UserPool properties")
+	}
+	if _, ok := poolProps["UserPoolTier"]; !ok {
+		poolProps["UserPoolTier"] = map[string]any{"type": "string", "enum": []any{"LITE", "ESSENTIALS", "PLUS"}}
 	}
 	return s, nil
 })

@@ -30,7 +30,7 @@ func TestWebClientIsServedByAFunctionURL(t *testing.T) {
 		"AUDIENCE":          required["Audience"],
 		"CLIENT_ID":         "",
 		"CLIENT_SECRET_ARN": "",
-		"SETTINGS_SECRET":   "local-webclient",
+		"SETTINGS_SECRET":   "local-webclient-5e1fc0de",
 		"SCOPES":            "openid profile email offline_access pets:read pets:write",
 		"BASE_URL":          "",
 		"SESSIONS_TABLE":    "SessionsTable",
@@ -65,13 +65,13 @@ func TestSessionsTable(t *testing.T) {
 }
 
 // Least privilege: the web client may read and write its sessions' table,
-// read its settings (the stack's secret STACK-webclient, by name), and
+// read its settings (the stack's secret STACK-webclient-UUID8, by name), and
 // the client secret named by ClientSecretArn, that one secret, only when
 // there is one and the stack has no user pool of its own.
 func TestWebClientMayUseItsTableAndItsSecretOnly(t *testing.T) {
 	const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:petstore/webclient-AbCdEf"
 	tableStatement := `{"Action":["dynamodb:GetItem","dynamodb:PutItem","dynamodb:UpdateItem"],"Effect":"Allow","Resource":"` + tableARNPrefix + `SessionsTable"},` +
-		`{"Action":"secretsmanager:GetSecretValue","Effect":"Allow","Resource":"arn:aws:secretsmanager:us-east-1:123456789012:secret:local-webclient-??????"}`
+		`{"Action":"secretsmanager:GetSecretValue","Effect":"Allow","Resource":"arn:aws:secretsmanager:us-east-1:123456789012:secret:local-webclient-5e1fc0de-??????"}`
 	for _, tt := range []struct {
 		name   string
 		params map[string]string
@@ -80,7 +80,8 @@ func TestWebClientMayUseItsTableAndItsSecretOnly(t *testing.T) {
 		{"public client", nil, `[{"Statement":[` + tableStatement + `]}]`},
 		{"confidential client", map[string]string{"ClientSecretArn": arn},
 			`[{"Statement":[` + tableStatement + `,{"Action":"secretsmanager:GetSecretValue","Effect":"Allow","Resource":"` + arn + `"}]}]`},
-		{"the stack's own user pool, ClientSecretArn ignored", map[string]string{"Issuer": "", "Audience": "", "ClientSecretArn": arn},
+		// A ClientSecretArn without an Issuer is refused (TestRules).
+		{"the stack's own user pool", map[string]string{"Issuer": "", "Audience": ""},
 			`[{"Statement":[` + tableStatement + `]}]`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
