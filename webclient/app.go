@@ -104,21 +104,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		// on this machine; the server-side session expires by itself.
 		Persist: false,
 	}
-	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		if errors.Is(err, ErrSessionEnded) {
-			// Signed out while this request ran: nothing is saved, and the
-			// browser drops the dead cookie. The page goes on as it was.
-			a.log.Info("session not saved", slog.String("reason", "signed out while the request ran"))
-			a.sessions.WriteSessionCookie(r.Context(), w, "", time.Time{})
-			return
-		}
-		a.log.Error("session store", slog.String("error", err.Error()))
-		a.renderError(w, r, http.StatusInternalServerError, errorPage{
-			Title:   "Session error",
-			Message: "Your session could not be read or saved. Sign in again.",
-			Retry:   "/login",
-		})
-	}
+	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { a.sessionError(w, r, err) }
 	a.handler = a.routes()
 
 	if _, err := a.provider(ctx); err != nil {
@@ -247,7 +233,7 @@ func (a *App) routes() http.Handler {
 	var h http.Handler = mux
 	h = cop.Handler(h)
 	h = markSessionLoaded(h)
-	h = a.sessions.LoadAndSave(h)
+	h = a.loadAndSave(h)
 	h = a.securityHeaders(h)
 	h = a.recoverPanics(h)
 	h = a.logRequests(h)

@@ -116,7 +116,7 @@ func (a *App) handleCallback(w http.ResponseWriter, r *http.Request) {
 		a.renderError(w, r, cerr.status, errorPage{Title: "Sign-in failed", Message: cerr.message, Detail: cerr.detail, Retry: "/login"})
 		return
 	}
-	a.log.Info("signed in", slog.String("sub", claims.Subject))
+	afterSave(r.Context(), func() { a.log.Info("signed in", slog.String("sub", claims.Subject)) })
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
