@@ -146,7 +146,12 @@ func (a *App) takeFlow(r *http.Request) (flowState, *callbackError) {
 		return flowState{}, notInProgress
 	}
 	// Taken once: of two callbacks with this state, one goes on.
-	if _, taken, err := a.store.Take(ctx, flowPrefix+state); err != nil || !taken {
+	_, taken, err := a.store.Take(ctx, flowPrefix+state)
+	if err != nil {
+		a.log.Error("sign-in state not taken", slog.String("error", err.Error()))
+		return flowState{}, &callbackError{http.StatusInternalServerError, "store", "The sign-in could not be finished: its state could not be read.", ""}
+	}
+	if !taken {
 		return flowState{}, notInProgress
 	}
 	return flow, nil
@@ -262,7 +267,14 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.sessions.Destroy(r.Context()); err != nil {
-		a.log.Error("session destroy", slog.String("error", err.Error()))
+		// Fail closed: the session could not be ended, so the browser is
+		// not sent on as if it had been (nor to the provider's sign-out).
+		a.log.Error("sign-out failed", slog.String("error", err.Error()))
+		a.renderError(w, r, http.StatusInternalServerError, errorPage{
+			Title:   "Sign-out failed",
+			Message: "Sign-out failed: you are still signed in here. Try again in a moment.",
+		})
+		return
 	}
 	target := "/"
 	switch p := a.discovered(); {

@@ -127,6 +127,15 @@ func (a *App) startSession(ctx context.Context, tokens tokenSet, claims []byte) 
 // (refresh token expired, revoked or absent) ends the session:
 // errSessionExpired. A provider that cannot be reached leaves the session
 // as it is and returns the error.
+// endSession destroys a session whose tokens can no longer be used. If
+// the store refuses, the error is logged; the session holds nothing that
+// works any more, and the request answers "session expired" either way.
+func (a *App) endSession(ctx context.Context) {
+	if err := a.sessions.Destroy(ctx); err != nil {
+		a.log.Error("session destroy", slog.String("error", err.Error()))
+	}
+}
+
 func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
 	d, ok := a.session(ctx)
 	if !ok {
@@ -137,7 +146,7 @@ func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
 	}
 	if d.Tokens.RefreshToken == "" {
 		a.log.Info("session ended", slog.String("reason", "access token expired and no refresh token"))
-		a.sessions.Destroy(ctx)
+		a.endSession(ctx)
 		return d, errSessionExpired
 	}
 	fresh, err := a.refresh(ctx, d.Tokens)
@@ -146,7 +155,7 @@ func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
 	case errors.As(err, &refused) && refused.Response != nil && refused.Response.StatusCode < 500 &&
 		refused.Response.StatusCode != http.StatusTooManyRequests: // rate limited: try again later
 		a.log.Info("session ended", slog.String("reason", "refresh refused"), slog.String("error_code", refused.ErrorCode))
-		a.sessions.Destroy(ctx)
+		a.endSession(ctx)
 		return d, errSessionExpired
 	case errors.Is(err, errOtherUser), errors.Is(err, errBadIDToken):
 		reason := "refreshed ID token invalid"
@@ -154,7 +163,7 @@ func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
 			reason = "refreshed ID token for another subject"
 		}
 		a.log.Warn("session ended", slog.String("reason", reason), slog.String("detail", err.Error()))
-		a.sessions.Destroy(ctx)
+		a.endSession(ctx)
 		return d, errSessionExpired
 	case err != nil:
 		return d, err

@@ -80,3 +80,47 @@ func TestFailedSaveShowsTheErrorPage(t *testing.T) {
 		t.Error(`no "signed in" log after a saved sign-in`)
 	}
 }
+
+// Sign-out fails closed: if the session cannot be ended, the page says so,
+// the browser is not sent to the provider's sign-out, and the session is
+// still there (honestly reported as signed in).
+func TestSignOutFailsClosed(t *testing.T) {
+	e, store := newFailingEnv(t)
+	e.signIn(t, "alice")
+	csrf := e.csrf(t)
+	store.del.Store(true)
+	resp, body := e.post(t, "/logout", map[string][]string{"csrf": {csrf}})
+	if resp.StatusCode != http.StatusInternalServerError || resp.Header.Get("Location") != "" ||
+		!strings.Contains(body, "you are still signed in here") {
+		t.Fatalf("sign-out with a failing store: %d %q\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	if !strings.Contains(e.logs.String(), `"level":"ERROR","msg":"sign-out failed"`) {
+		t.Errorf("no ERROR log:\n%s", e.logs.String())
+	}
+	if resp, _ := e.get(t, "/profile"); resp.StatusCode != http.StatusOK {
+		t.Errorf("/profile after the failed sign-out: %d, want 200 (still signed in)", resp.StatusCode)
+	}
+	store.del.Store(false)
+	resp, _ = e.post(t, "/logout", map[string][]string{"csrf": {csrf}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out with the store back: %d", resp.StatusCode)
+	}
+	if resp, _ := e.get(t, "/profile"); resp.StatusCode == http.StatusOK {
+		t.Error("still signed in after the sign-out")
+	}
+}
+
+// A store error while the callback takes its sign-in state is a server
+// error, logged, not "no sign-in in progress".
+func TestCallbackTakeErrorIsAServerError(t *testing.T) {
+	e, store := newFailingEnv(t)
+	callback, _ := e.startSignIn(t, "alice")
+	store.take.Store(true)
+	resp, body := e.get(t, callback)
+	if resp.StatusCode != http.StatusInternalServerError || strings.Contains(body, "No sign-in with this state") {
+		t.Fatalf("callback with a failing Take: %d\n%s", resp.StatusCode, body)
+	}
+	if !strings.Contains(e.logs.String(), `"level":"ERROR","msg":"sign-in state not taken"`) {
+		t.Errorf("no ERROR log:\n%s", e.logs.String())
+	}
+}
