@@ -20,7 +20,7 @@ import (
 )
 
 // A sign-in in progress is kept on the server, in the session store under
-// "flow:" + its state, for ten minutes at most: its nonce, its PKCE
+// flowKey(state) (a hash of the state), for ten minutes at most: its nonce, its PKCE
 // verifier, and the SHA-256 of the browser's sign-in cookie, a random id
 // (HttpOnly, SameSite=Lax, Secure on https) that ties the flow to the
 // browser that started it. Each /login starts a flow of its own, so
@@ -30,7 +30,6 @@ import (
 // /callback?state=x) touches no other flow.
 const (
 	browserCookie = "petstore_signin"
-	flowPrefix    = "flow:"
 	flowLifetime  = 10 * time.Minute
 )
 
@@ -61,7 +60,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	err = gob.NewEncoder(&buf).Encode(flow)
 	if err == nil {
-		err = a.store.CommitCtx(r.Context(), flowPrefix+state, buf.Bytes(), time.Now().Add(flowLifetime))
+		err = a.store.CommitCtx(r.Context(), flowKey(state), buf.Bytes(), time.Now().Add(flowLifetime))
 	}
 	if err != nil {
 		a.log.Error("sign-in state not stored", slog.String("error", err.Error()))
@@ -133,7 +132,7 @@ func (a *App) takeFlow(r *http.Request) (flowState, *callbackError) {
 		return flowState{}, notInProgress
 	}
 	ctx := r.Context()
-	b, found, err := a.store.FindCtx(ctx, flowPrefix+state)
+	b, found, err := a.store.FindCtx(ctx, flowKey(state))
 	if err != nil {
 		a.log.Error("sign-in state not read", slog.String("error", err.Error()))
 		return flowState{}, &callbackError{http.StatusInternalServerError, "store", "The sign-in could not be finished: its state could not be read.", ""}
@@ -146,7 +145,7 @@ func (a *App) takeFlow(r *http.Request) (flowState, *callbackError) {
 		return flowState{}, notInProgress
 	}
 	// Taken once: of two callbacks with this state, one goes on.
-	_, taken, err := a.store.Take(ctx, flowPrefix+state)
+	_, taken, err := a.store.Take(ctx, flowKey(state))
 	if err != nil {
 		a.log.Error("sign-in state not taken", slog.String("error", err.Error()))
 		return flowState{}, &callbackError{http.StatusInternalServerError, "store", "The sign-in could not be finished: its state could not be read.", ""}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,15 +19,34 @@ import (
 type failingStore struct {
 	webclient.SessionStore
 	commit, del, take atomic.Bool
+	mu                sync.Mutex
+	keys              []string // every key written
+	found             []string // every key read
+}
+
+func (s *failingStore) written() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.keys...)
 }
 
 var errStoreDown = errors.New("store down (test)")
 
 func (s *failingStore) CommitCtx(ctx context.Context, id string, b []byte, expiry time.Time) error {
-	if s.commit.Load() && !strings.HasPrefix(id, "flow:") {
+	s.mu.Lock()
+	s.keys = append(s.keys, id)
+	s.mu.Unlock()
+	if s.commit.Load() && !strings.HasPrefix(id, "f#") {
 		return errStoreDown
 	}
 	return s.SessionStore.CommitCtx(ctx, id, b, expiry)
+}
+
+func (s *failingStore) FindCtx(ctx context.Context, id string) ([]byte, bool, error) {
+	s.mu.Lock()
+	s.found = append(s.found, id)
+	s.mu.Unlock()
+	return s.SessionStore.FindCtx(ctx, id)
 }
 
 func (s *failingStore) DeleteCtx(ctx context.Context, id string) error {
@@ -123,4 +144,66 @@ func TestCallbackTakeErrorIsAServerError(t *testing.T) {
 	if !strings.Contains(e.logs.String(), `"level":"ERROR","msg":"sign-in state not taken"`) {
 		t.Errorf("no ERROR log:\n%s", e.logs.String())
 	}
+}
+
+// The store's keys are hashes: a reader of the table finds no cookie value
+// to plant and no state to answer with.
+func TestStoreKeysAreHashes(t *testing.T) {
+	e, store := newFailingEnv(t)
+	callback, _ := e.startSignIn(t, "alice")
+	state := mustQuery(t, callback, "state")
+	e.get(t, callback)
+	cookie := e.sessionCookie()
+	if cookie == nil {
+		t.Fatal("not signed in")
+	}
+	keys := store.written()
+	var sessions, flows int
+	for _, k := range keys {
+		if strings.Contains(k, cookie.Value) || strings.Contains(k, state) {
+			t.Errorf("key %q holds the cookie or the state", k)
+		}
+		switch {
+		case strings.HasPrefix(k, "s#") && len(k) == 2+64:
+			sessions++
+		case strings.HasPrefix(k, "f#") && len(k) == 2+64:
+			flows++
+		default:
+			t.Errorf("key %q is not a prefixed SHA-256", k)
+		}
+	}
+	if sessions == 0 || flows == 0 {
+		t.Errorf("sessions %d, flows %d written: %q", sessions, flows, keys)
+	}
+}
+
+// A session cookie that scs did not make never reaches the store: no
+// error page, no ERROR log, just not signed in.
+func TestMisshapenSessionCookie(t *testing.T) {
+	e, store := newFailingEnv(t)
+	u, _ := url.Parse(e.webURL)
+	for _, v := range []string{strings.Repeat("A", 3000), "flow:x", strings.Repeat("A", 42) + "="} {
+		e.jar.SetCookies(u, []*http.Cookie{{Name: "petstore_session", Value: v}})
+		resp, _ := e.get(t, "/")
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("cookie %.20q: %d", v, resp.StatusCode)
+		}
+	}
+	if strings.Contains(e.logs.String(), `"level":"ERROR"`) {
+		t.Errorf("an ERROR was logged:\n%s", e.logs.String())
+	}
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	if len(store.found) != 0 {
+		t.Errorf("misshapen cookies reached the store: %.40q", store.found)
+	}
+}
+
+func mustQuery(t *testing.T, raw, name string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil || u.Query().Get(name) == "" {
+		t.Fatalf("no %s in %q", name, raw)
+	}
+	return u.Query().Get(name)
 }
