@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.store = cfg.Store
 	a.sessions = scs.New()
-	a.sessions.Store = sessionKeys{cfg.Store}
+	a.sessions.Store = sessionKeys{store: cfg.Store, codec: a.sessions.Codec}
 	a.sessions.Lifetime = cfg.SessionLifetime
 	a.sessions.IdleTimeout = cfg.SessionIdleTimeout
 	a.sessions.Cookie = scs.SessionCookie{

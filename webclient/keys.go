@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
 )
 
 // Item keys. The store never sees a session id or a flow's state as it
@@ -47,7 +49,10 @@ func scsToken(id string) bool {
 
 // sessionKeys is the store as scs sees it: session ids checked and
 // hashed into keys.
-type sessionKeys struct{ store SessionStore }
+type sessionKeys struct {
+	store SessionStore
+	codec scs.Codec
+}
 
 func (s sessionKeys) FindCtx(ctx context.Context, id string) ([]byte, bool, error) {
 	if !scsToken(id) {
@@ -60,7 +65,15 @@ func (s sessionKeys) CommitCtx(ctx context.Context, id string, b []byte, expiry 
 	if !scsToken(id) {
 		return errBadSessionID
 	}
-	return s.store.CommitCtx(ctx, hashedKey(sessionKeyPrefix, id), b, expiry)
+	// The session's token set version goes with the write, so that a
+	// request that loaded older tokens cannot overwrite newer ones.
+	var version int64
+	if _, values, err := s.codec.Decode(b); err == nil {
+		if d, ok := values[sessionKey].(sessionData); ok {
+			version = d.Version
+		}
+	}
+	return s.store.CommitVersionCtx(ctx, hashedKey(sessionKeyPrefix, id), b, expiry, version)
 }
 
 func (s sessionKeys) DeleteCtx(ctx context.Context, id string) error {

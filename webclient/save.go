@@ -48,6 +48,11 @@ func (a *App) loadAndSave(next http.Handler) http.Handler {
 				// session's cookie by now (same name), and a dead id in it
 				// is harmless.
 				a.log.Info("session not saved", slog.String("reason", "signed out while the request ran"))
+			case errors.Is(err, ErrStaleSession):
+				// Another request refreshed the tokens while this one ran:
+				// its save stands, with the newer tokens; this one's
+				// (older tokens, a spent refresh token) is dropped.
+				a.log.Info("session not saved", slog.String("reason", "newer tokens saved by another request"))
 			case err != nil:
 				a.sessionError(w, r, err)
 				return

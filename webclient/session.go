@@ -29,6 +29,9 @@ type sessionData struct {
 	Claims []byte
 	// CSRF is the synchronizer token every form of this session carries.
 	CSRF string
+	// Version counts the refreshes of Tokens: a save of the session is
+	// refused when the store holds a higher one (CommitVersionCtx).
+	Version int64
 }
 
 // tokenSet is what the provider gave. It never leaves the server, except
@@ -169,6 +172,7 @@ func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
 		return d, err
 	}
 	d.Tokens = fresh.tokens
+	d.Version++
 	if fresh.claims != nil {
 		d.Claims = fresh.claims
 	}
