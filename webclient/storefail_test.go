@@ -42,6 +42,16 @@ func (s *failingStore) CommitCtx(ctx context.Context, id string, b []byte, expir
 	return s.SessionStore.CommitCtx(ctx, id, b, expiry)
 }
 
+func (s *failingStore) CommitVersionCtx(ctx context.Context, id string, b []byte, expiry time.Time, version int64) error {
+	s.mu.Lock()
+	s.keys = append(s.keys, id)
+	s.mu.Unlock()
+	if s.commit.Load() {
+		return errStoreDown
+	}
+	return s.SessionStore.CommitVersionCtx(ctx, id, b, expiry, version)
+}
+
 func (s *failingStore) FindCtx(ctx context.Context, id string) ([]byte, bool, error) {
 	s.mu.Lock()
 	s.found = append(s.found, id)
