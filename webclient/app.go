@@ -209,12 +209,6 @@ func (a *App) routes() http.Handler {
 	mux.HandleFunc("POST /console", a.signedIn(a.withCSRF(a.consoleCall)))
 	mux.HandleFunc("GET /token", a.signedIn(a.token))
 	mux.HandleFunc("POST /token", a.signedIn(a.withCSRF(a.token)))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-	})
-	static, _ := fs.Sub(staticFiles, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.renderError(w, r, http.StatusNotFound, errorPage{Title: "Page not found", Message: "There is no page at " + r.URL.Path + "."})
 	})
@@ -234,6 +228,18 @@ func (a *App) routes() http.Handler {
 	h = cop.Handler(h)
 	h = markSessionLoaded(h)
 	h = a.loadAndSave(h)
+
+	// The static files and /healthz need no session: outside the session
+	// middleware, they cost no read (and no save) of the sessions table.
+	outer := http.NewServeMux()
+	outer.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	static, _ := fs.Sub(staticFiles, "static")
+	outer.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
+	outer.Handle("/", h)
+	h = outer
 	h = a.securityHeaders(h)
 	h = a.recoverPanics(h)
 	h = a.logRequests(h)

@@ -217,3 +217,23 @@ func mustQuery(t *testing.T, raw, name string) string {
 	}
 	return u.Query().Get(name)
 }
+
+// The static files and /healthz are served without touching the session
+// store, even with a session cookie.
+func TestStaticAndHealthzSkipTheSessionStore(t *testing.T) {
+	e, store := newFailingEnv(t)
+	e.signIn(t, "alice")
+	store.mu.Lock()
+	store.found, store.keys = nil, nil
+	store.mu.Unlock()
+	for _, path := range []string{"/static/app.js", "/healthz"} {
+		if resp, _ := e.get(t, path); resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Security-Policy") == "" {
+			t.Errorf("%s: %d, CSP %q", path, resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+		}
+	}
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	if len(store.found)+len(store.keys) != 0 {
+		t.Errorf("the store was read %d and written %d times", len(store.found), len(store.keys))
+	}
+}
