@@ -198,8 +198,21 @@ type refreshed struct {
 // the redemption goes on for the others, bounded by its own timeout.
 func (a *App) refresh(ctx context.Context, old tokenSet) (refreshed, error) {
 	key := sha256.Sum256([]byte(old.RefreshToken))
-	if tokens, ok := a.rotation(key); ok {
-		return refreshed{tokens: tokens}, nil
+	for range 3 {
+		tokens, ok := a.rotation(key)
+		if ok {
+			return refreshed{tokens: tokens}, nil
+		}
+		// Remembered but itself within the margin: redeem the refresh
+		// token that redemption gave, not the session's, which a rotating
+		// provider has spent (the session's save may have been lost). With
+		// a provider that does not rotate, it is the same token.
+		latest, seen := a.remembered(key)
+		if !seen || latest.RefreshToken == "" || latest.RefreshToken == old.RefreshToken {
+			break
+		}
+		old = latest
+		key = sha256.Sum256([]byte(old.RefreshToken))
 	}
 	ch := a.refreshes.DoChan(string(key[:]), func() (any, error) {
 		return a.redeem(context.WithoutCancel(ctx), key, old)
@@ -236,6 +249,18 @@ func (a *App) rotation(key [sha256.Size]byte) (tokenSet, bool) {
 		return tokenSet{}, false
 	}
 	return r.tokens, ok
+}
+
+// remembered is what the refresh token with this SHA-256 was exchanged
+// for, if remembered, whether or not it is within the margin.
+func (a *App) remembered(key [sha256.Size]byte) (tokenSet, bool) {
+	a.rotatedMu.Lock()
+	defer a.rotatedMu.Unlock()
+	r, ok := a.rotated[key]
+	if !ok || a.now().After(r.expires) {
+		return tokenSet{}, false
+	}
+	return r.tokens, true
 }
 
 // redeem is one refresh grant at the provider, and the check of the ID

@@ -75,3 +75,37 @@ func TestStaleSaveDoesNotPutBackASpentRefreshToken(t *testing.T) {
 		t.Errorf("the second instance's refresh: %d, want 200 (the session must still hold the current refresh token)", resp.StatusCode)
 	}
 }
+
+// A session left on a refresh token the provider has rotated away (its
+// save was lost), whose remembered redemption is itself within the margin,
+// redeems the remembered refresh token, not the spent one: one grant, and
+// the session stays alive.
+func TestMarginRedeemsTheRememberedRefreshToken(t *testing.T) {
+	const ttl = 2 * time.Minute
+	store := &failingStore{SessionStore: webclient.NewMemoryStore(12 * time.Hour)}
+	e := newEnv(t, envOptions{accessTokenTTL: ttl, cfg: func(c *webclient.Config) { c.Store = store }})
+	e.signIn(t, "alice")
+	csrf := e.csrf(t)
+	webclient.SetClock(e.app, func() time.Time { return time.Now().Add(ttl - 20*time.Second) })
+	defer webclient.SetClock(e.app, time.Now)
+
+	// Y refreshes RT1 -> RT2, but its save fails: the session keeps RT1.
+	store.commit.Store(true)
+	if s := e.consoleList(context.Background(), e.browser, csrf); s != http.StatusInternalServerError {
+		t.Fatalf("Y with a failing save: %d", s)
+	}
+	store.commit.Store(false)
+
+	// The remembered tokens are within the margin too (they expire ttl
+	// after the real now): the next call must redeem RT2.
+	calls := e.tokenCalls.Load()
+	if s := e.consoleList(context.Background(), e.browser, csrf); s != http.StatusOK {
+		t.Fatalf("the next call: %d, want 200 (signed out by a spent refresh token?)", s)
+	}
+	if got := e.tokenCalls.Load() - calls; got != 1 {
+		t.Errorf("%d refresh grants, want 1", got)
+	}
+	if _, body := e.get(t, "/profile"); !strings.Contains(body, "alice") && !strings.Contains(body, "Alice") {
+		t.Error("the session did not survive")
+	}
+}
