@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.store = cfg.Store
 	a.sessions = scs.New()
-	a.sessions.Store = cfg.Store
+	a.sessions.Store = sessionKeys{store: cfg.Store, codec: a.sessions.Codec}
 	a.sessions.Lifetime = cfg.SessionLifetime
 	a.sessions.IdleTimeout = cfg.SessionIdleTimeout
 	a.sessions.Cookie = scs.SessionCookie{
@@ -104,21 +104,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		// on this machine; the server-side session expires by itself.
 		Persist: false,
 	}
-	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		if errors.Is(err, ErrSessionEnded) {
-			// Signed out while this request ran: nothing is saved, and the
-			// browser drops the dead cookie. The page goes on as it was.
-			a.log.Info("session not saved", slog.String("reason", "signed out while the request ran"))
-			a.sessions.WriteSessionCookie(r.Context(), w, "", time.Time{})
-			return
-		}
-		a.log.Error("session store", slog.String("error", err.Error()))
-		a.renderError(w, r, http.StatusInternalServerError, errorPage{
-			Title:   "Session error",
-			Message: "Your session could not be read or saved. Sign in again.",
-			Retry:   "/login",
-		})
-	}
+	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { a.sessionError(w, r, err) }
 	a.handler = a.routes()
 
 	if _, err := a.provider(ctx); err != nil {
@@ -223,12 +209,6 @@ func (a *App) routes() http.Handler {
 	mux.HandleFunc("POST /console", a.signedIn(a.withCSRF(a.consoleCall)))
 	mux.HandleFunc("GET /token", a.signedIn(a.token))
 	mux.HandleFunc("POST /token", a.signedIn(a.withCSRF(a.token)))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-	})
-	static, _ := fs.Sub(staticFiles, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.renderError(w, r, http.StatusNotFound, errorPage{Title: "Page not found", Message: "There is no page at " + r.URL.Path + "."})
 	})
@@ -247,7 +227,19 @@ func (a *App) routes() http.Handler {
 	var h http.Handler = mux
 	h = cop.Handler(h)
 	h = markSessionLoaded(h)
-	h = a.sessions.LoadAndSave(h)
+	h = a.loadAndSave(h)
+
+	// The static files and /healthz need no session: outside the session
+	// middleware, they cost no read (and no save) of the sessions table.
+	outer := http.NewServeMux()
+	outer.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	static, _ := fs.Sub(staticFiles, "static")
+	outer.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
+	outer.Handle("/", h)
+	h = outer
 	h = a.securityHeaders(h)
 	h = a.recoverPanics(h)
 	h = a.logRequests(h)

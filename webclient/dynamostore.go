@@ -23,6 +23,9 @@ const (
 	attrData    = "data"
 	attrExpires = "expires"
 	attrEnded   = "ended"
+	// attrVersion is the version of a session's token set (see
+	// SessionStore.CommitVersionCtx).
+	attrVersion = "tver"
 )
 
 // DynamoSessionStore is a SessionStore on a DynamoDB table shared by every
@@ -98,6 +101,41 @@ func (s *DynamoSessionStore) CommitCtx(ctx context.Context, id string, b []byte,
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
 		return ErrSessionEnded
+	}
+	if err != nil {
+		return fmt.Errorf("sessions table %s: %w", s.table, err)
+	}
+	return nil
+}
+
+// CommitVersionCtx implements SessionStore: a put conditional on no
+// tombstone and no higher version. On a refusal, one consistent read
+// tells the two apart.
+func (s *DynamoSessionStore) CommitVersionCtx(ctx context.Context, id string, b []byte, expiry time.Time, version int64) error {
+	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table),
+		Item: map[string]types.AttributeValue{
+			attrID:      &types.AttributeValueMemberS{Value: id},
+			attrData:    &types.AttributeValueMemberB{Value: b},
+			attrExpires: epoch(expiry),
+			attrVersion: &types.AttributeValueMemberN{Value: strconv.FormatInt(version, 10)},
+		},
+		ConditionExpression:       aws.String("attribute_not_exists(#ended) AND (attribute_not_exists(#v) OR #v <= :v)"),
+		ExpressionAttributeNames:  map[string]string{"#ended": attrEnded, "#v": attrVersion},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(version, 10)}},
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		out, gerr := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: aws.String(s.table), Key: s.key(id), ConsistentRead: aws.Bool(true),
+		})
+		if gerr != nil {
+			return fmt.Errorf("sessions table %s: %w", s.table, gerr)
+		}
+		if _, ended := out.Item[attrEnded]; ended || out.Item == nil {
+			return ErrSessionEnded
+		}
+		return ErrStaleSession
 	}
 	if err != nil {
 		return fmt.Errorf("sessions table %s: %w", s.table, err)

@@ -101,3 +101,35 @@ func (h *LambdaHandler) app(ctx context.Context, domain string) (*httpadapter.Ha
 }
 
 var errNoDomain = errors.New("BASE_URL is not set and the event's requestContext.domainName is no host name: invoke the function through its function URL, or set BASE_URL")
+
+// notConfiguredPage is the whole answer of a deployment without a client
+// id yet: a fixed text, nothing from the request.
+const notConfiguredPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Not configured yet</title></head>
+<body><h1>The web client is not configured yet</h1>
+<p>It has no client id at the identity provider. Register it with your provider and
+deploy again with the parameter <code>WebClientId</code> set (and <code>ClientSecretArn</code>
+for a confidential client): see docs/deploy.md, section "The web client".</p></body></html>
+`
+
+// NotConfigured answers every event with a 503 page saying that the web
+// client has no client id yet: what a stack deployed before its provider
+// was set up serves, rather than failing at every cold start.
+func NotConfigured(log *slog.Logger) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		log.Warn("web client not configured", slog.String("reason", "no client id: set WebClientId"))
+		return events.APIGatewayV2HTTPResponse{
+			StatusCode: http.StatusServiceUnavailable,
+			Headers: map[string]string{
+				"Content-Type":            "text/html; charset=utf-8",
+				"Cache-Control":           "no-store",
+				"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+				"X-Content-Type-Options":  "nosniff",
+				"X-Frame-Options":         "DENY",
+				"Referrer-Policy":         "no-referrer",
+				"Retry-After":             "3600",
+			},
+			Body: notConfiguredPage,
+		}, nil
+	}
+}

@@ -58,3 +58,17 @@ func TestLambdaHandler(t *testing.T) {
 		t.Error("the Host header reached the app's URL")
 	}
 }
+
+// A deployment without a client id answers a clear 503 page.
+func TestNotConfigured(t *testing.T) {
+	logs := &testlog.Buffer{}
+	resp, err := webclient.NotConfigured(newLogger(logs))(context.Background(), events.APIGatewayV2HTTPRequest{RawPath: "/login"})
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable ||
+		!strings.Contains(resp.Body, "WebClientId") || !strings.HasPrefix(resp.Headers["Content-Type"], "text/html") ||
+		resp.Headers["Content-Security-Policy"] == "" {
+		t.Errorf("not configured: %d %v %q %v", resp.StatusCode, resp.Headers, resp.Body, err)
+	}
+	if !strings.Contains(logs.String(), "web client not configured") {
+		t.Error("not logged")
+	}
+}

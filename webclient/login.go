@@ -20,7 +20,7 @@ import (
 )
 
 // A sign-in in progress is kept on the server, in the session store under
-// "flow:" + its state, for ten minutes at most: its nonce, its PKCE
+// flowKey(state) (a hash of the state), for ten minutes at most: its nonce, its PKCE
 // verifier, and the SHA-256 of the browser's sign-in cookie, a random id
 // (HttpOnly, SameSite=Lax, Secure on https) that ties the flow to the
 // browser that started it. Each /login starts a flow of its own, so
@@ -30,7 +30,6 @@ import (
 // /callback?state=x) touches no other flow.
 const (
 	browserCookie = "petstore_signin"
-	flowPrefix    = "flow:"
 	flowLifetime  = 10 * time.Minute
 )
 
@@ -61,7 +60,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	err = gob.NewEncoder(&buf).Encode(flow)
 	if err == nil {
-		err = a.store.CommitCtx(r.Context(), flowPrefix+state, buf.Bytes(), time.Now().Add(flowLifetime))
+		err = a.store.CommitCtx(r.Context(), flowKey(state), buf.Bytes(), time.Now().Add(flowLifetime))
 	}
 	if err != nil {
 		a.log.Error("sign-in state not stored", slog.String("error", err.Error()))
@@ -116,7 +115,7 @@ func (a *App) handleCallback(w http.ResponseWriter, r *http.Request) {
 		a.renderError(w, r, cerr.status, errorPage{Title: "Sign-in failed", Message: cerr.message, Detail: cerr.detail, Retry: "/login"})
 		return
 	}
-	a.log.Info("signed in", slog.String("sub", claims.Subject))
+	afterSave(r.Context(), func() { a.log.Info("signed in", slog.String("sub", claims.Subject)) })
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -133,7 +132,7 @@ func (a *App) takeFlow(r *http.Request) (flowState, *callbackError) {
 		return flowState{}, notInProgress
 	}
 	ctx := r.Context()
-	b, found, err := a.store.FindCtx(ctx, flowPrefix+state)
+	b, found, err := a.store.FindCtx(ctx, flowKey(state))
 	if err != nil {
 		a.log.Error("sign-in state not read", slog.String("error", err.Error()))
 		return flowState{}, &callbackError{http.StatusInternalServerError, "store", "The sign-in could not be finished: its state could not be read.", ""}
@@ -146,7 +145,12 @@ func (a *App) takeFlow(r *http.Request) (flowState, *callbackError) {
 		return flowState{}, notInProgress
 	}
 	// Taken once: of two callbacks with this state, one goes on.
-	if _, taken, err := a.store.Take(ctx, flowPrefix+state); err != nil || !taken {
+	_, taken, err := a.store.Take(ctx, flowKey(state))
+	if err != nil {
+		a.log.Error("sign-in state not taken", slog.String("error", err.Error()))
+		return flowState{}, &callbackError{http.StatusInternalServerError, "store", "The sign-in could not be finished: its state could not be read.", ""}
+	}
+	if !taken {
 		return flowState{}, notInProgress
 	}
 	return flow, nil
@@ -262,7 +266,14 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.sessions.Destroy(r.Context()); err != nil {
-		a.log.Error("session destroy", slog.String("error", err.Error()))
+		// Fail closed: the session could not be ended, so the browser is
+		// not sent on as if it had been (nor to the provider's sign-out).
+		a.log.Error("sign-out failed", slog.String("error", err.Error()))
+		a.renderError(w, r, http.StatusInternalServerError, errorPage{
+			Title:   "Sign-out failed",
+			Message: "Sign-out failed: you are still signed in here. Try again in a moment.",
+		})
+		return
 	}
 	target := "/"
 	switch p := a.discovered(); {

@@ -61,7 +61,7 @@ func TestSignOutWinsOverARequestInFlight(t *testing.T) {
 				if resp, _ := e.get(t, "/profile"); resp.StatusCode != http.StatusSeeOther {
 					t.Fatalf("the session came back after sign-out: /profile answered %d", resp.StatusCode)
 				}
-				if _, found, err := store.FindCtx(context.Background(), old.Value); err != nil || found {
+				if _, found, err := store.FindCtx(context.Background(), webclient.SessionStoreKey(old.Value)); err != nil || found {
 					t.Errorf("the store has the session again: found=%v err=%v", found, err)
 				}
 				if !strings.Contains(e.logs.String(), "signed out while the request ran") {
@@ -107,5 +107,26 @@ func TestRefreshWithoutRotationRefreshesWithinTheMargin(t *testing.T) {
 	// The refresh token was never replaced, and still works.
 	if _, body := e.get(t, "/profile"); !strings.Contains(body, idp.DemoUsers[0].Name) {
 		t.Errorf("the profile no longer shows alice:\n%s", body)
+	}
+}
+
+// A request of an ended session that finishes after the user signed in
+// again leaves the new session's cookie alone (same name, newer value).
+func TestAnEndedRequestKeepsTheNewSessionCookie(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.signIn(t, "alice")
+	csrf := e.csrf(t)
+	entered, release := holdNext(t, &e.holdAPI)
+	status := make(chan int, 1)
+	go func() { status <- e.consoleList(context.Background(), e.browser, csrf) }()
+	<-entered
+	if resp, _ := e.post(t, "/logout", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", resp.StatusCode)
+	}
+	e.signIn(t, "alice")
+	release()
+	<-status
+	if resp, _ := e.get(t, "/profile"); resp.StatusCode != http.StatusOK {
+		t.Errorf("/profile after the old request ended: %d, want 200 (still signed in)", resp.StatusCode)
 	}
 }

@@ -29,6 +29,9 @@ type sessionData struct {
 	Claims []byte
 	// CSRF is the synchronizer token every form of this session carries.
 	CSRF string
+	// Version counts the refreshes of Tokens: a save of the session is
+	// refused when the store holds a higher one (CommitVersionCtx).
+	Version int64
 }
 
 // tokenSet is what the provider gave. It never leaves the server, except
@@ -127,6 +130,15 @@ func (a *App) startSession(ctx context.Context, tokens tokenSet, claims []byte) 
 // (refresh token expired, revoked or absent) ends the session:
 // errSessionExpired. A provider that cannot be reached leaves the session
 // as it is and returns the error.
+// endSession destroys a session whose tokens can no longer be used. If
+// the store refuses, the error is logged; the session holds nothing that
+// works any more, and the request answers "session expired" either way.
+func (a *App) endSession(ctx context.Context) {
+	if err := a.sessions.Destroy(ctx); err != nil {
+		a.log.Error("session destroy", slog.String("error", err.Error()))
+	}
+}
+
 func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
 	d, ok := a.session(ctx)
 	if !ok {
@@ -137,7 +149,7 @@ func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
 	}
 	if d.Tokens.RefreshToken == "" {
 		a.log.Info("session ended", slog.String("reason", "access token expired and no refresh token"))
-		a.sessions.Destroy(ctx)
+		a.endSession(ctx)
 		return d, errSessionExpired
 	}
 	fresh, err := a.refresh(ctx, d.Tokens)
@@ -146,7 +158,7 @@ func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
 	case errors.As(err, &refused) && refused.Response != nil && refused.Response.StatusCode < 500 &&
 		refused.Response.StatusCode != http.StatusTooManyRequests: // rate limited: try again later
 		a.log.Info("session ended", slog.String("reason", "refresh refused"), slog.String("error_code", refused.ErrorCode))
-		a.sessions.Destroy(ctx)
+		a.endSession(ctx)
 		return d, errSessionExpired
 	case errors.Is(err, errOtherUser), errors.Is(err, errBadIDToken):
 		reason := "refreshed ID token invalid"
@@ -154,12 +166,13 @@ func (a *App) currentTokens(ctx context.Context) (sessionData, error) {
 			reason = "refreshed ID token for another subject"
 		}
 		a.log.Warn("session ended", slog.String("reason", reason), slog.String("detail", err.Error()))
-		a.sessions.Destroy(ctx)
+		a.endSession(ctx)
 		return d, errSessionExpired
 	case err != nil:
 		return d, err
 	}
 	d.Tokens = fresh.tokens
+	d.Version++
 	if fresh.claims != nil {
 		d.Claims = fresh.claims
 	}
@@ -185,8 +198,21 @@ type refreshed struct {
 // the redemption goes on for the others, bounded by its own timeout.
 func (a *App) refresh(ctx context.Context, old tokenSet) (refreshed, error) {
 	key := sha256.Sum256([]byte(old.RefreshToken))
-	if tokens, ok := a.rotation(key); ok {
-		return refreshed{tokens: tokens}, nil
+	for range 3 {
+		tokens, ok := a.rotation(key)
+		if ok {
+			return refreshed{tokens: tokens}, nil
+		}
+		// Remembered but itself within the margin: redeem the refresh
+		// token that redemption gave, not the session's, which a rotating
+		// provider has spent (the session's save may have been lost). With
+		// a provider that does not rotate, it is the same token.
+		latest, seen := a.remembered(key)
+		if !seen || latest.RefreshToken == "" || latest.RefreshToken == old.RefreshToken {
+			break
+		}
+		old = latest
+		key = sha256.Sum256([]byte(old.RefreshToken))
 	}
 	ch := a.refreshes.DoChan(string(key[:]), func() (any, error) {
 		return a.redeem(context.WithoutCancel(ctx), key, old)
@@ -223,6 +249,18 @@ func (a *App) rotation(key [sha256.Size]byte) (tokenSet, bool) {
 		return tokenSet{}, false
 	}
 	return r.tokens, ok
+}
+
+// remembered is what the refresh token with this SHA-256 was exchanged
+// for, if remembered, whether or not it is within the margin.
+func (a *App) remembered(key [sha256.Size]byte) (tokenSet, bool) {
+	a.rotatedMu.Lock()
+	defer a.rotatedMu.Unlock()
+	r, ok := a.rotated[key]
+	if !ok || a.now().After(r.expires) {
+		return tokenSet{}, false
+	}
+	return r.tokens, true
 }
 
 // redeem is one refresh grant at the provider, and the check of the ID

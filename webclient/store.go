@@ -25,7 +25,17 @@ type SessionStore interface {
 	// tombstone), atomically; found is false if another caller took it
 	// first, or it was never there, or it has expired.
 	Take(ctx context.Context, id string) (b []byte, found bool, err error)
+	// CommitVersionCtx is CommitCtx for a session whose token set is at
+	// version: it fails with ErrStaleSession, writing nothing, if the
+	// stored item has a higher version. A request that loaded the session
+	// before another one refreshed its tokens cannot put the spent
+	// refresh token back.
+	CommitVersionCtx(ctx context.Context, id string, b []byte, expiry time.Time, version int64) error
 }
+
+// ErrStaleSession is what CommitVersionCtx returns when another request
+// saved newer tokens in the session while this one ran.
+var ErrStaleSession = errors.New("the session was not saved: another request saved newer tokens while this one ran")
 
 // ErrSessionEnded is what Commit returns for an id that was deleted: the
 // user signed out (or the sign-in step was used) while this request ran.
@@ -53,6 +63,7 @@ type memoryItem struct {
 	data    []byte
 	expires time.Time
 	ended   bool
+	version int64
 }
 
 // NewMemoryStore returns an empty store whose tombstones last sessionLifetime
@@ -78,6 +89,11 @@ func (m *MemoryStore) FindCtx(_ context.Context, id string) ([]byte, bool, error
 // CommitCtx implements scs.CtxStore; it fails with ErrSessionEnded on a
 // deleted id.
 func (m *MemoryStore) CommitCtx(_ context.Context, id string, b []byte, expiry time.Time) error {
+	return m.commit(id, b, expiry, -1)
+}
+
+// commit writes id; a version of -1 writes without a version check.
+func (m *MemoryStore) commit(id string, b []byte, expiry time.Time, version int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := time.Now()
@@ -89,11 +105,20 @@ func (m *MemoryStore) CommitCtx(_ context.Context, id string, b []byte, expiry t
 		}
 		m.swept = now
 	}
-	if it, ok := m.items[id]; ok && it.ended {
+	it, ok := m.items[id]
+	if ok && it.ended {
 		return ErrSessionEnded
 	}
-	m.items[id] = memoryItem{data: b, expires: expiry}
+	if ok && version >= 0 && it.version > version {
+		return ErrStaleSession
+	}
+	m.items[id] = memoryItem{data: b, expires: expiry, version: max(version, 0)}
 	return nil
+}
+
+// CommitVersionCtx implements SessionStore.
+func (m *MemoryStore) CommitVersionCtx(_ context.Context, id string, b []byte, expiry time.Time, version int64) error {
+	return m.commit(id, b, expiry, version)
 }
 
 // DeleteCtx implements scs.CtxStore: it leaves a tombstone.

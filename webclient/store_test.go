@@ -128,6 +128,21 @@ func TestSessionStoreContract(t *testing.T) {
 			if won.Load() != 1 {
 				t.Errorf("%d concurrent Takes won, want 1", won.Load())
 			}
+
+			// Versions: a save of older tokens never overwrites newer ones.
+			must(s.CommitVersionCtx(ctx, "v", []byte("v0"), later, 0))
+			must(s.CommitVersionCtx(ctx, "v", []byte("v1"), later, 1))
+			must(s.CommitVersionCtx(ctx, "v", []byte("v1 again"), later, 1))
+			if err := s.CommitVersionCtx(ctx, "v", []byte("v0 late"), later, 0); !errors.Is(err, webclient.ErrStaleSession) {
+				t.Errorf("Commit of an older version: %v, want ErrStaleSession", err)
+			}
+			if got, _ := find("v"); got != "v1 again" {
+				t.Errorf("after a stale commit: %q", got)
+			}
+			must(s.DeleteCtx(ctx, "v"))
+			if err := s.CommitVersionCtx(ctx, "v", []byte("v9"), later, 9); !errors.Is(err, webclient.ErrSessionEnded) {
+				t.Errorf("versioned Commit after Delete: %v, want ErrSessionEnded", err)
+			}
 		})
 	}
 }

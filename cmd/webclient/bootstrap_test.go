@@ -255,3 +255,34 @@ func BenchmarkBootstrap(b *testing.B) {
 	b.ReportMetric(float64(rss[len(rss)/2])/(1<<20), "MiB-peak-RSS")
 	b.ReportMetric(float64(info.Size())/(1<<20), "MiB-arm64-binary")
 }
+
+// Deployed before the provider was set up (no WebClientId, no secret), the
+// bootstrap starts anyway and answers every event with the 503 page that
+// says what to set, not a failed cold start (a bare 502 at the URL).
+func TestBootstrapNotConfiguredYet(t *testing.T) {
+	var secretCalls atomic.Int64
+	all, _ := deployment(t, &secretCalls)
+	var env []string
+	for _, kv := range all {
+		if !strings.HasPrefix(kv, "CLIENT_SECRET_ARN=") && !strings.HasPrefix(kv, "CLIENT_ID=") {
+			env = append(env, kv)
+		}
+	}
+	bootstrap := lambdatest.BuildHost(t, ".")
+	rt := lambdatest.NewRuntime(t)
+	proc := rt.Start(t, bootstrap, env...)
+	for _, path := range []string{"/", "/login"} {
+		payload, _ := json.Marshal(functionURLEvent(http.MethodGet, path))
+		res, err := rt.InvokeProcess(proc, payload, 10*time.Second)
+		if err != nil || res.Err != nil {
+			t.Fatalf("invoke %s: %v %v\n%s", path, err, res.Err, proc.Output())
+		}
+		var out events.APIGatewayV2HTTPResponse
+		if err := json.Unmarshal(res.Payload, &out); err != nil {
+			t.Fatalf("%v: %s", err, res.Payload)
+		}
+		if out.StatusCode != http.StatusServiceUnavailable || !strings.Contains(out.Body, "WebClientId") {
+			t.Errorf("%s: %d %q", path, out.StatusCode, out.Body)
+		}
+	}
+}
