@@ -3,6 +3,7 @@ package webclient_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -173,6 +174,11 @@ func TestConfigFromAWSReadsTheSettingsSecret(t *testing.T) {
 				}
 				if strings.Contains(err.Error(), `"abc"`) || strings.Contains(err.Error(), "def") {
 					t.Errorf("the error shows a secret: %v", err)
+				}
+				// Only a missing client id is "not configured yet" (a 503
+				// page); an unreadable secret fails the cold start.
+				if errors.Is(err, webclient.ErrNoClientID) {
+					t.Errorf("%v counts as a missing client id", err)
 				}
 				return
 			}

@@ -137,6 +137,10 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
+// ErrNoClientID is the configuration error of a web client deployed before
+// its provider was set up: no client id, from CLIENT_ID or a secret.
+var ErrNoClientID = errors.New("CLIENT_ID is required: this app's client id at the provider")
+
 // validate checks every field and reports all problems at once, each with
 // the environment variable that sets it. Without needURL, the app's own URL
 // may be missing: a LambdaHandler learns it from the first event.
@@ -150,7 +154,7 @@ func (c Config) validate(needURL bool) error {
 		add("ISSUER %q: %v", c.Issuer, err)
 	}
 	if c.ClientID == "" {
-		add("CLIENT_ID is required: this app's client id at the provider")
+		errs = append(errs, ErrNoClientID)
 	}
 	if c.BaseURL != "" {
 		if err := checkURL(c.BaseURL); err != nil {
