@@ -3,7 +3,6 @@ package webclient_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -177,7 +176,7 @@ func TestConfigFromAWSReadsTheSettingsSecret(t *testing.T) {
 				}
 				// Only a missing client id is "not configured yet" (a 503
 				// page); an unreadable secret fails the cold start.
-				if errors.Is(err, webclient.ErrNoClientID) {
+				if webclient.OnlyNoClientID(err) {
 					t.Errorf("%v counts as a missing client id", err)
 				}
 				return

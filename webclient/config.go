@@ -141,6 +141,30 @@ func (c Config) withDefaults() (Config, error) {
 // its provider was set up: no client id, from CLIENT_ID or a secret.
 var ErrNoClientID = errors.New("CLIENT_ID is required: this app's client id at the provider")
 
+// OnlyNoClientID reports whether err says nothing but that the client id
+// is missing: then, and only then, a deployment is "not configured yet";
+// any other fault must fail the cold start and show in the logs.
+func OnlyNoClientID(err error) bool {
+	for err != nil {
+		if err == ErrNoClientID {
+			return true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			if errs := u.Unwrap(); len(errs) == 1 {
+				err = errs[0]
+				continue
+			}
+			return false
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		default:
+			return false
+		}
+	}
+	return false
+}
+
 // validate checks every field and reports all problems at once, each with
 // the environment variable that sets it. Without needURL, the app's own URL
 // may be missing: a LambdaHandler learns it from the first event.

@@ -1,6 +1,7 @@
 package webclient_test
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -83,5 +84,28 @@ func TestConfigFromEnvReadsEveryVariable(t *testing.T) {
 	if cfg.ClientSecret != "s3cret" || cfg.Audience != env["AUDIENCE"] || cfg.LogoutURL != env["LOGOUT_URL"] ||
 		!slices.Equal(cfg.Scopes, strings.Fields(env["SCOPES"])) || cfg.BaseURL != "https://app.example.com" || cfg.PostLogoutRedirectURL != env["POST_LOGOUT_REDIRECT_URL"] {
 		t.Errorf("config %+v", cfg)
+	}
+}
+
+// Only a missing client id, alone, makes a deployment "not configured
+// yet"; with any other fault the cold start fails and the log says why.
+func TestOnlyNoClientID(t *testing.T) {
+	base := map[string]string{"ISSUER": "https://idp.example.com/", "API_URL": "https://api.example.com/Prod", "BASE_URL": "https://app.example.com"}
+	for _, tt := range []struct {
+		name string
+		set  map[string]string
+		want bool
+	}{
+		{"no client id", nil, true},
+		{"no client id and a bad issuer", map[string]string{"ISSUER": "ftp://idp"}, false},
+		{"no client id and no API", map[string]string{"API_URL": ""}, false},
+		{"configured", map[string]string{"CLIENT_ID": "web"}, false},
+	} {
+		env := maps.Clone(base)
+		maps.Copy(env, tt.set)
+		_, err := webclient.ConfigFromEnv(func(k string) string { return env[k] })
+		if got := webclient.OnlyNoClientID(err); got != tt.want {
+			t.Errorf("%s: OnlyNoClientID(%v) = %v, want %v", tt.name, err, got, tt.want)
+		}
 	}
 }

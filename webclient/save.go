@@ -38,6 +38,7 @@ func (a *App) loadAndSave(next http.Handler) http.Handler {
 		next.ServeHTTP(buf, sr)
 
 		var cookie func()
+		saved := true // nothing to save counts as saved
 		switch a.sessions.Status(ctx) {
 		case scs.Modified:
 			token, expiry, err := a.sessions.Commit(ctx)
@@ -48,11 +49,13 @@ func (a *App) loadAndSave(next http.Handler) http.Handler {
 				// session's cookie by now (same name), and a dead id in it
 				// is harmless.
 				a.log.Info("session not saved", slog.String("reason", "signed out while the request ran"))
+				saved = false
 			case errors.Is(err, ErrStaleSession):
 				// Another request refreshed the tokens while this one ran:
 				// its save stands, with the newer tokens; this one's
 				// (older tokens, a spent refresh token) is dropped.
 				a.log.Info("session not saved", slog.String("reason", "newer tokens saved by another request"))
+				saved = false
 			case err != nil:
 				a.sessionError(w, r, err)
 				return
@@ -71,7 +74,9 @@ func (a *App) loadAndSave(next http.Handler) http.Handler {
 			cookie()
 		}
 		for _, f := range hooks.fns {
-			f()
+			if saved {
+				f()
+			}
 		}
 		if buf.status == 0 {
 			buf.status = http.StatusOK

@@ -48,7 +48,7 @@ func main() {
 func runLambda(log *slog.Logger, getenv func(string) string) error {
 	ctx := context.Background()
 	cfg, err := webclient.ConfigFromAWS(ctx, getenv, false)
-	if errors.Is(err, webclient.ErrNoClientID) {
+	if webclient.OnlyNoClientID(err) {
 		// Deployed before the provider was set up (tutorial part 2): a
 		// clear 503 page on every request instead of a failed cold start.
 		log.Warn("web client not configured: no client id; serving the 'not configured yet' page", slog.String("error", err.Error()))
