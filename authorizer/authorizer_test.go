@@ -37,6 +37,13 @@ func TestValidTokensAreAllowed(t *testing.T) {
 		wantClient string
 	}{
 		{name: "aud string", wantScopes: "openid pets:read pets:write", wantClient: "web-client"},
+		// The fixed 30 s leeway: 29 s past exp, or before nbf or iat, passes.
+		{name: "exp 29 s ago", claims: func(c jwt.MapClaims) { c["exp"] = e.clock.Now().Add(-29 * time.Second).Unix() },
+			wantScopes: "openid pets:read pets:write", wantClient: "web-client"},
+		{name: "nbf and iat 29 s ahead", claims: func(c jwt.MapClaims) {
+			c["nbf"] = e.clock.Now().Add(29 * time.Second).Unix()
+			c["iat"] = e.clock.Now().Add(29 * time.Second).Unix()
+		}, wantScopes: "openid pets:read pets:write", wantClient: "web-client"},
 		{name: "aud array with another audience", claims: func(c jwt.MapClaims) {
 			c["aud"] = []string{"https://tenant.example.com/userinfo", testAudience}
 		}, wantScopes: "openid pets:read pets:write", wantClient: "web-client"},
@@ -146,6 +153,15 @@ func TestRefusedTokensGetExactlyUnauthorized(t *testing.T) {
 		{"expired", func() string {
 			return "Bearer " + with(func(c jwt.MapClaims) { c["exp"] = e.clock.Now().Add(-2 * time.Minute).Unix() })
 		}, "expired"},
+		{"exp 31 s ago, past the 30 s leeway", func() string {
+			return "Bearer " + with(func(c jwt.MapClaims) { c["exp"] = e.clock.Now().Add(-31 * time.Second).Unix() })
+		}, "expired"},
+		{"nbf 31 s ahead, past the 30 s leeway", func() string {
+			return "Bearer " + with(func(c jwt.MapClaims) { c["nbf"] = e.clock.Now().Add(31 * time.Second).Unix() })
+		}, "not_yet_valid"},
+		{"iat 31 s ahead, past the 30 s leeway", func() string {
+			return "Bearer " + with(func(c jwt.MapClaims) { c["iat"] = e.clock.Now().Add(31 * time.Second).Unix() })
+		}, "not_yet_valid"},
 		{"nbf in the future", func() string {
 			return "Bearer " + with(func(c jwt.MapClaims) { c["nbf"] = e.clock.Now().Add(5 * time.Minute).Unix() })
 		}, "not_yet_valid"},
