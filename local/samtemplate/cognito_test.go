@@ -1,7 +1,6 @@
 package samtemplate
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -517,22 +515,7 @@ func TestCognitoTemplateValidatesAgainstTheSAMSchema(t *testing.T) {
 // still carries the condition, so a stack with an Issuer creates none of
 // it. Skipped where aws-sam-translator is not installed.
 func TestCognitoConditionsSurviveTheSAMTransform(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil || exec.Command(python, "-c", "import samtranslator").Run() != nil {
-		t.Skip("aws-sam-translator is not installed (pip install aws-sam-translator)")
-	}
-	src, err := os.ReadFile(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	packaged := regexp.MustCompile(`(?m)^(\s+CodeUri:) cmd/\S+$`).ReplaceAll(src, []byte("$1 s3://bucket/function.zip"))
-	cmd := exec.Command(python, "-c", samTransform)
-	cmd.Stdin = bytes.NewReader(packaged)
-	cmd.Env = append(os.Environ(), "AWS_DEFAULT_REGION=us-east-1")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("the SAM transform refused the template: %v", err)
-	}
+	out := transformTemplate(t)
 	var cfn struct {
 		Resources map[string]struct {
 			Type      string

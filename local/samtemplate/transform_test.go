@@ -35,26 +35,7 @@ print(json.dumps(transform(template, {}, NoManagedPolicies())))
 // with a hint, where aws-sam-translator is not installed (CI installs no
 // Python packages: PyPI is out of its reach).
 func TestSAMTransform(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil || exec.Command(python, "-c", "import samtranslator").Run() != nil {
-		t.Skip("aws-sam-translator is not installed (pip install aws-sam-translator)")
-	}
-	src, err := os.ReadFile(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	packaged := regexp.MustCompile(`(?m)^(\s+CodeUri:) cmd/\S+$`).ReplaceAll(src, []byte("$1 s3://bucket/function.zip"))
-	cmd := exec.Command(python, "-c", samTransform)
-	cmd.Stdin = bytes.NewReader(packaged)
-	cmd.Env = append(os.Environ(), "AWS_DEFAULT_REGION=us-east-1")
-	out, err := cmd.Output()
-	if err != nil {
-		stderr := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		t.Fatalf("the SAM transform refused the template: %v\n%s", err, stderr)
-	}
+	out := transformTemplate(t)
 	var cfn struct {
 		Resources map[string]struct {
 			Type       string
@@ -86,4 +67,32 @@ func TestSAMTransform(t *testing.T) {
 	if !urlInvoke || !viaURL {
 		t.Errorf("the web client's function URL: lambda:InvokeFunctionUrl %v, lambda:InvokeFunction via the URL %v; want both", urlInvoke, viaURL)
 	}
+}
+
+// transformTemplate runs samTransform over template.yaml and returns the
+// CloudFormation template it makes; it skips the test, with a hint, where
+// aws-sam-translator is not installed.
+func transformTemplate(t *testing.T) []byte {
+	t.Helper()
+	python, err := exec.LookPath("python3")
+	if err != nil || exec.Command(python, "-c", "import samtranslator").Run() != nil {
+		t.Skip("aws-sam-translator is not installed (pip install aws-sam-translator)")
+	}
+	src, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	packaged := regexp.MustCompile(`(?m)^(\s+CodeUri:) cmd/\S+$`).ReplaceAll(src, []byte("$1 s3://bucket/function.zip"))
+	cmd := exec.Command(python, "-c", samTransform)
+	cmd.Stdin = bytes.NewReader(packaged)
+	cmd.Env = append(os.Environ(), "AWS_DEFAULT_REGION=us-east-1")
+	out, err := cmd.Output()
+	if err != nil {
+		stderr := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("the SAM transform refused the template: %v\n%s", err, stderr)
+	}
+	return out
 }
