@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -367,44 +366,9 @@ func TestPlainHTTPServerKeepsPetsInDynamoDB(t *testing.T) {
 func BenchmarkBootstrap(b *testing.B) {
 	bootstrap := lambdatest.BuildHost(b, ".")
 	minimal := lambdatest.BuildHost(b, "../../internal/lambdatest/testdata/minimal")
-	deploy := lambdatest.Build(b, ".", "arm64")
-	info, err := os.Stat(deploy)
-	if err != nil {
-		b.Fatal(err)
-	}
 	env := benchTable(b)
-	list := sampleEvent(b, "petstore-list-pets.json")
-	payload, _ := json.Marshal(list)
-	firstAnswer := func(bin string, env ...string) (ms float64, peak int64) {
-		rt := lambdatest.NewRuntime(b)
-		proc := rt.Start(b, bin, env...)
-		res, err := rt.InvokeProcess(proc, payload, 10*time.Second)
-		took := time.Since(proc.Started)
-		if err != nil || res.Err != nil {
-			b.Fatalf("%v %v\n%s", err, res.Err, proc.Output())
-		}
-		if peak, err = proc.PeakRSS(); err != nil {
-			b.Fatal(err)
-		}
-		proc.Stop()
-		return float64(took.Microseconds()) / 1000, peak
-	}
-	var petstoreMS, minimalMS []float64
-	var rss []int64
-	b.ResetTimer()
-	for range b.N { // alternating, so that a machine slowing down weighs on both alike
-		ms, peak := firstAnswer(bootstrap, env...)
-		floor, _ := firstAnswer(minimal)
-		petstoreMS, minimalMS, rss = append(petstoreMS, ms), append(minimalMS, floor), append(rss, peak)
-	}
-	b.StopTimer()
-	slices.Sort(petstoreMS)
-	slices.Sort(minimalMS)
-	slices.Sort(rss)
-	b.ReportMetric(petstoreMS[len(petstoreMS)/2], "ms-to-first-answer")
-	b.ReportMetric(minimalMS[len(minimalMS)/2], "ms-minimal-function")
-	b.ReportMetric(float64(rss[len(rss)/2])/(1<<20), "MiB-peak-RSS")
-	b.ReportMetric(float64(info.Size())/(1<<20), "MiB-arm64-binary")
+	payload, _ := json.Marshal(sampleEvent(b, "petstore-list-pets.json"))
+	lambdatest.BenchFirstAnswer(b, bootstrap, minimal, lambdatest.Build(b, ".", "arm64"), payload, env...)
 }
 
 type server struct {

@@ -8,9 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -219,41 +217,8 @@ func BenchmarkBootstrap(b *testing.B) {
 	env, _ := deployment(b, &secretCalls)
 	bootstrap := lambdatest.BuildHost(b, ".")
 	minimal := lambdatest.BuildHost(b, "../../internal/lambdatest/testdata/minimal")
-	info, err := os.Stat(lambdatest.Build(b, ".", "arm64"))
-	if err != nil {
-		b.Fatal(err)
-	}
 	home, _ := json.Marshal(functionURLEvent(http.MethodGet, "/"))
-	firstAnswer := func(bin string, env ...string) (ms float64, peak int64) {
-		rt := lambdatest.NewRuntime(b)
-		proc := rt.Start(b, bin, env...)
-		res, err := rt.InvokeProcess(proc, home, 10*time.Second)
-		took := time.Since(proc.Started)
-		if err != nil || res.Err != nil {
-			b.Fatalf("%v %v\n%s", err, res.Err, proc.Output())
-		}
-		if peak, err = proc.PeakRSS(); err != nil {
-			b.Fatal(err)
-		}
-		proc.Stop()
-		return float64(took.Microseconds()) / 1000, peak
-	}
-	var webMS, minimalMS []float64
-	var rss []int64
-	b.ResetTimer()
-	for range b.N { // alternating, so that a machine slowing down weighs on both alike
-		ms, peak := firstAnswer(bootstrap, env...)
-		floor, _ := firstAnswer(minimal)
-		webMS, minimalMS, rss = append(webMS, ms), append(minimalMS, floor), append(rss, peak)
-	}
-	b.StopTimer()
-	slices.Sort(webMS)
-	slices.Sort(minimalMS)
-	slices.Sort(rss)
-	b.ReportMetric(webMS[len(webMS)/2], "ms-to-first-answer")
-	b.ReportMetric(minimalMS[len(minimalMS)/2], "ms-minimal-function")
-	b.ReportMetric(float64(rss[len(rss)/2])/(1<<20), "MiB-peak-RSS")
-	b.ReportMetric(float64(info.Size())/(1<<20), "MiB-arm64-binary")
+	lambdatest.BenchFirstAnswer(b, bootstrap, minimal, lambdatest.Build(b, ".", "arm64"), home, env...)
 }
 
 // Deployed before the provider was set up (no WebClientId, no secret), the
