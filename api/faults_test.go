@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -164,27 +163,14 @@ func TestCreateWhoseAnswerWasLost(t *testing.T) {
 	e := dynamotest.Embedded(t)
 	table := dynamotest.NewTable(t, e)
 	var failed atomic.Bool
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, _ := http.NewRequest(r.Method, e.URL+r.URL.Path, r.Body)
-		req.Header = r.Header.Clone()
-		res, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
+	none := func(string) int { return 0 }
+	proxy := dynamoProxy(t, e, none, func(op string) int {
+		if op == "TransactWriteItems" && failed.CompareAndSwap(false, true) {
+			return http.StatusInternalServerError // applied, but the caller never learns it
 		}
-		defer res.Body.Close()
-		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".TransactWriteItems") && failed.CompareAndSwap(false, true) {
-			w.WriteHeader(http.StatusInternalServerError) // applied, but the caller never learns it
-			return
-		}
-		for k, v := range res.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(res.StatusCode)
-		_, _ = io.Copy(w, res.Body)
-	}))
-	t.Cleanup(proxy.Close)
-	s := openStore(t, dynamotest.Endpoint{Name: "lossy", URL: proxy.URL}, table, true)
+		return 0
+	})
+	s := openStore(t, proxy, table, true)
 	failed.Store(false) // the seed went through; the next create loses its answer
 
 	p, err := s.Create(context.Background(), NewPet{Type: "bird", Price: 5, CreatedBy: "alice"})
