@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,14 +107,7 @@ func TestRunsFromAnyDirectoryAndStopsQuietlyOnCtrlC(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill() })
-	lines := make(chan string, 100)
-	go func() {
-		s := bufio.NewScanner(stdout)
-		for s.Scan() {
-			lines <- s.Text()
-		}
-		close(lines)
-	}()
+	lines := lineStream(stdout)
 	var seen []string
 	timeout := time.After(60 * time.Second)
 	for ready := false; !ready; {
@@ -190,14 +184,7 @@ func TestMakeLocalExitsZeroOnCtrlCFromATerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill() })
-	lines := make(chan string, 100)
-	go func() {
-		s := bufio.NewScanner(screen)
-		for s.Scan() {
-			lines <- s.Text()
-		}
-		close(lines)
-	}()
+	lines := lineStream(screen)
 	var seen []string
 	timeout := time.After(5 * time.Minute) // make local compiles first
 	for ready := false; !ready; {
@@ -225,4 +212,17 @@ func TestMakeLocalExitsZeroOnCtrlCFromATerminal(t *testing.T) {
 	if strings.Contains(all, "make: ***") || !strings.Contains(all, "stopping...") {
 		t.Errorf("want the stack's own stop and no make error:\n%s", all)
 	}
+}
+
+// lineStream sends each line read from r, and closes at its end.
+func lineStream(r io.Reader) <-chan string {
+	lines := make(chan string, 100)
+	go func() {
+		s := bufio.NewScanner(r)
+		for s.Scan() {
+			lines <- s.Text()
+		}
+		close(lines)
+	}()
+	return lines
 }
